@@ -1,0 +1,103 @@
+import { commands, events } from "./bindings";
+import type {
+  AppError,
+  AppState,
+  CollectionChanged,
+  DecisionAction,
+  ItemDetail,
+  ItemSummary,
+  QueueSummary,
+  Result,
+  SessionInfo,
+  SyncStatus,
+  SyncStatusChanged,
+} from "./bindings";
+import { toBackendError } from "./errors";
+
+/** The subset of the generated `commands` object the UI uses; tests pass a fake of it. */
+export type Commands = typeof commands;
+
+export type Unlisten = () => void;
+
+export interface Backend {
+  getAppState(): Promise<AppState>;
+  signIn(serverUrl: string, username: string, password: string): Promise<SessionInfo>;
+  signOut(): Promise<void>;
+  listQueues(): Promise<QueueSummary[]>;
+  listQueueItems(queueId: number): Promise<ItemSummary[]>;
+  getItem(itemId: number): Promise<ItemDetail>;
+  decideItem(
+    itemId: number,
+    action: DecisionAction,
+    reasonCode?: string | null,
+    note?: string | null,
+  ): Promise<ItemSummary>;
+  syncNow(): Promise<SyncStatus>;
+  getSyncStatus(): Promise<SyncStatus>;
+}
+
+/**
+ * Wraps the generated commands so the rest of the UI deals in plain values and thrown
+ * BackendErrors. The command name is logged on every failure, since a rejected promise in
+ * a webview otherwise says little about which call broke.
+ */
+export function createBackend(cmds: Commands): Backend {
+  async function fallible<T>(name: string, run: () => Promise<Result<T, AppError>>): Promise<T> {
+    let result: Result<T, AppError>;
+    try {
+      result = await run();
+    } catch (thrown) {
+      throw fail(name, thrown);
+    }
+    if (result.status === "error") throw fail(name, result.error);
+    return result.data;
+  }
+
+  async function infallible<T>(name: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (thrown) {
+      throw fail(name, thrown);
+    }
+  }
+
+  return {
+    getAppState: () => infallible("get_app_state", () => cmds.getAppState()),
+    signIn: (serverUrl, username, password) =>
+      fallible("sign_in", () => cmds.signIn(serverUrl, username, password)),
+    signOut: async () => {
+      await fallible("sign_out", () => cmds.signOut());
+    },
+    listQueues: () => fallible("list_queues", () => cmds.listQueues()),
+    listQueueItems: (queueId) => fallible("list_queue_items", () => cmds.listQueueItems(queueId)),
+    getItem: (itemId) => fallible("get_item", () => cmds.getItem(itemId)),
+    decideItem: (itemId, action, reasonCode = null, note = null) =>
+      fallible("decide_item", () => cmds.decideItem(itemId, action, reasonCode, note)),
+    syncNow: () => fallible("sync_now", () => cmds.syncNow()),
+    getSyncStatus: () => infallible("get_sync_status", () => cmds.getSyncStatus()),
+  };
+}
+
+function fail(command: string, failure: unknown) {
+  const error = toBackendError(command, failure);
+  console.error(`backend command ${command} failed: [${error.code}] ${error.message}`, failure);
+  return error;
+}
+
+export const backend: Backend = createBackend(commands);
+
+/** Calls `handler` with every sync status the engine emits; resolves to an unsubscribe. */
+export function onSyncStatusChanged(handler: (status: SyncStatus) => void): Promise<Unlisten> {
+  return events.syncStatusChanged.listen((event: { payload: SyncStatusChanged }) =>
+    handler(event.payload.status),
+  );
+}
+
+/** Calls `handler` when the engine changed a cached collection ("queues" or "items"). */
+export function onCollectionChanged(
+  handler: (collection: CollectionChanged["collection"]) => void,
+): Promise<Unlisten> {
+  return events.collectionChanged.listen((event: { payload: CollectionChanged }) =>
+    handler(event.payload.collection),
+  );
+}
