@@ -1,0 +1,1 @@
+"""Steward: the server side of the Steward moderation console, as a reusable Django app."""

@@ -1,0 +1,72 @@
+"""Idempotency-Key handling for mutations.
+
+The first response (status and body) to a successful mutation sent with a key is stored
+in IdempotencyRecord, in the same transaction as the mutation itself, so either both are
+committed or neither. A later request with the same user and key:
+  - and the same method, path and body: gets the stored response, nothing is applied;
+  - with anything different: gets 422 idempotency_key_reused.
+Errors are not stored: an error applies nothing, so a retry simply re-evaluates.
+
+Two racing requests with one key are settled by the unique (user, key) constraint: the
+loser's INSERT fails (on PostgreSQL after waiting for the winner to commit), and it
+replays the winner's stored response. On SQLite, IMMEDIATE transactions serialize the
+two requests outright.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+
+from steward.errors import IdempotencyKeyReused, validation_error
+from steward.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+def request_hash(request) -> str:
+    payload = {
+        "method": request.method,
+        "path": request.path,
+        "body": request.data if isinstance(request.data, (dict, list)) else None,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def run_idempotent(request, perform: Callable[[], tuple[int, dict]]) -> tuple[int, dict, bool]:
+    """Run `perform` (which returns (status, body) or raises) at most once per key.
+
+    Returns (status, body, replayed). The caller's mutation and the record share one
+    transaction.
+    """
+    key = request.headers.get(HEADER)
+    if key is None:
+        with transaction.atomic():
+            status, body = perform()
+        return status, body, False
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise validation_error(HEADER, f"Must be 1 to {MAX_KEY_LENGTH} characters.")
+    digest = request_hash(request)
+    with transaction.atomic():
+        existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(
+                        user=request.user, key=key, request_hash=digest, status_code=0
+                    )
+            except IntegrityError:
+                existing = IdempotencyRecord.objects.get(user=request.user, key=key)
+        if existing is not None:
+            if existing.request_hash != digest:
+                raise IdempotencyKeyReused()
+            return existing.status_code, existing.response_body, True
+        status, body = perform()
+        record.status_code = status
+        record.response_body = body
+        record.save(update_fields=["status_code", "response_body"])
+        return status, body, False

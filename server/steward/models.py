@@ -1,0 +1,234 @@
+"""Data model of Steward.
+
+Staff (moderators, support, admins) are the project's auth users; their roles are Django
+groups named after the roles (see permissions.py). The people whose content is moderated
+are Members, kept apart from staff because a product's end users and its staff rarely
+share a table in the same way across products.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Member(models.Model):
+    """An end user of the product whose content is moderated."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        SUSPENDED = "suspended"
+
+    username = models.CharField(max_length=150, unique=True)
+    email = models.EmailField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    joined_at = models.DateTimeField()
+
+    def __str__(self):
+        return self.username
+
+
+class Queue(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    priority = models.IntegerField(default=0, help_text="Higher is more urgent.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-priority", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Item(models.Model):
+    """A piece of member content waiting for (or past) a moderation decision."""
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        APPROVED = "approved"
+        REMOVED = "removed"
+        ESCALATED = "escalated"
+        IGNORED = "ignored"
+
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="items")
+    author = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="items")
+    title = models.CharField(max_length=300)
+    # Untrusted HTML, stored exactly as the member submitted it; clients sanitize.
+    body_html = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    version = models.PositiveIntegerField(default=1)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="steward_claims",
+    )
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="steward_item_delta"),
+            models.Index(fields=["queue", "updated_at", "id"], name="steward_item_queue_delta"),
+            models.Index(fields=["queue", "state", "created_at"], name="steward_item_queue_open"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.title}"
+
+
+class Report(models.Model):
+    class Reason(models.TextChoices):
+        SPAM = "spam"
+        HARASSMENT = "harassment"
+        NSFW = "nsfw"
+        OTHER = "other"
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class Decision(models.Model):
+    class Action(models.TextChoices):
+        APPROVE = "approve"
+        REMOVE = "remove"
+        ESCALATE = "escalate"
+        IGNORE = "ignore"
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="decisions")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="steward_decisions",
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    reason_code = models.CharField(max_length=64, blank=True)
+    note = models.TextField(blank=True)
+    base_version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class ReasonTemplate(models.Model):
+    """A canned reason a moderator or support agent picks when acting."""
+
+    class Scope(models.TextChoices):
+        DECISION = "decision"
+        ACCOUNT = "account"
+
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    code = models.SlugField(max_length=64)
+    label = models.CharField(max_length=200)
+    text = models.TextField(blank=True, help_text="Suggested note shown to the moderator.")
+    # Actions this reason fits (e.g. ["remove"]); empty means any action of the scope.
+    actions = models.JSONField(default=list, blank=True)
+    position = models.IntegerField(default=0)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scope", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "code"], name="steward_reason_scope_code")
+        ]
+
+    def __str__(self):
+        return f"{self.scope}:{self.code}"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of every mutation. Rows are never updated or deleted by Steward.
+
+    actor_username is copied so that deleting a staff account keeps a readable history.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["actor_username", "id"], name="steward_audit_actor"),
+            models.Index(fields=["action", "id"], name="steward_audit_action"),
+            models.Index(fields=["target_type", "target_id", "id"], name="steward_audit_target"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only.")
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a mutation sent with an Idempotency-Key, for replay.
+
+    The unique (user, key) constraint is what settles two racing requests with the same key.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="steward_idempotency_user_key")
+        ]
+
+
+class TokenFamily(models.Model):
+    """One login session: every access and refresh token descending from one login."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="steward_sessions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name_plural = "token families"
+
+
+class AccessToken(models.Model):
+    family = models.ForeignKey(TokenFamily, on_delete=models.CASCADE, related_name="access_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+
+class RefreshToken(models.Model):
+    family = models.ForeignKey(TokenFamily, on_delete=models.CASCADE, related_name="refresh_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,85 @@
+"""Keyset pagination.
+
+DRF's CursorPagination positions on the first ordering field only and resolves ties with
+an offset, which can skip or repeat rows when many share one updated_at. The delta feed
+instead pages on the pair (updated_at, id) with
+    WHERE updated_at > t OR (updated_at = t AND id > i) ORDER BY updated_at, id
+so every row is seen exactly once however many share a timestamp.
+
+A cursor is an opaque string to clients: urlsafe base64 of "<ISO updated_at>|<id>".
+"""
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db.models import Q
+
+from steward.errors import validation_error
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str | None
+    has_more: bool
+
+
+def encode_cursor(updated_at: datetime, row_id: int) -> str:
+    raw = f"{updated_at.astimezone(UTC).isoformat()}|{row_id}"
+    return base64.urlsafe_b64encode(raw.encode("ascii")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str, field: str = "updated_after") -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
+        stamp, row_id = raw.split("|")
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None:
+            raise ValueError("naive timestamp")
+        number = int(row_id)
+        if number < 0:
+            raise ValueError("negative id")
+    except (ValueError, UnicodeError, binascii.Error):
+        raise validation_error(field, "This is not a cursor returned by this server.") from None
+    return moment, number
+
+
+def parse_limit(value, field: str = "limit") -> int:
+    if value in (None, ""):
+        return DEFAULT_LIMIT
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        raise validation_error(field, "Must be an integer.") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise validation_error(field, f"Must be between 1 and {MAX_LIMIT}.")
+    return limit
+
+
+def keyset_page(queryset, cursor: str | None, limit: int) -> Page:
+    """One page of `queryset` after `cursor`, ordered by (updated_at, id) ascending."""
+    if cursor:
+        moment, row_id = decode_cursor(cursor)
+        queryset = queryset.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, id__gt=row_id))
+    rows = list(queryset.order_by("updated_at", "id")[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].updated_at, rows[-1].id) if rows else None
+    return Page(rows, next_cursor, has_more)
+
+
+def id_page(queryset, after_id: int | None, limit: int) -> Page:
+    """One page of `queryset` with id > after_id, ascending id; the cursor is the last id."""
+    if after_id is not None:
+        queryset = queryset.filter(id__gt=after_id)
+    rows = list(queryset.order_by("id")[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = str(rows[-1].id) if rows else None
+    return Page(rows, next_cursor, has_more)
