@@ -15,7 +15,7 @@ const CONTENT_STYLES = `
 html, body { margin: 0; padding: 0; }
 body {
   font: 14px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: #1f2328; background: #ffffff; padding: 14px 16px; overflow-wrap: anywhere;
+  color: #1b1f24; background: #ffffff; padding: 14px 16px; overflow-wrap: anywhere;
 }
 a { color: #0969da; }
 img { max-width: 100%; height: auto; }
@@ -24,7 +24,7 @@ pre { white-space: pre-wrap; background: rgba(127,127,127,.12); padding: 8px 10p
 blockquote { margin: 0 0 0 2px; padding-left: 12px; border-left: 3px solid rgba(127,127,127,.4); color: inherit; opacity: .85; }
 table { border-collapse: collapse; } td, th { border: 1px solid rgba(127,127,127,.35); padding: 3px 6px; }
 @media (prefers-color-scheme: dark) {
-  body { color: #e6edf3; background: #0d1117; }
+  body { color: #e4e7eb; background: #0f1115; }
   a { color: #58a6ff; }
 }
 `;
