@@ -96,6 +96,9 @@ class Report(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self):
+        return f"{self.reason} on #{self.item_id}"
+
 
 class Decision(models.Model):
     class Action(models.TextChoices):
@@ -119,6 +122,9 @@ class Decision(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.action} #{self.item_id} by {self.actor_id}"
 
 
 class ReasonTemplate(models.Model):
@@ -176,6 +182,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["target_type", "target_id", "id"], name="steward_audit_target"),
         ]
 
+    def __str__(self):
+        return f"{self.action} {self.target_type}:{self.target_id} by {self.actor_username}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise ValueError("Audit events are append-only.")
@@ -203,6 +212,9 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["user", "key"], name="steward_idempotency_user_key")
         ]
 
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"
+
 
 class TokenFamily(models.Model):
     """One login session: every access and refresh token descending from one login."""
@@ -218,12 +230,18 @@ class TokenFamily(models.Model):
     class Meta:
         verbose_name_plural = "token families"
 
+    def __str__(self):
+        return f"session {self.id} of {self.user_id}"
+
 
 class AccessToken(models.Model):
     family = models.ForeignKey(TokenFamily, on_delete=models.CASCADE, related_name="access_tokens")
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"access token {self.pk} of {self.family_id}"
 
 
 class RefreshToken(models.Model):
@@ -232,3 +250,6 @@ class RefreshToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"refresh token {self.pk} of {self.family_id}"

@@ -1,0 +1,111 @@
+"""Factories and per-role authenticated API clients for the Steward tests."""
+
+import itertools
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from steward import auth
+from steward.models import Item, Member, Queue, Report
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username=None, roles=(), password=PASSWORD, **extra):
+        user = get_user_model().objects.create_user(
+            username=username or f"staff{next(_counter)}", password=password, **extra
+        )
+        for role in roles:
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_queue(db):
+    def make(name=None, priority=0):
+        n = next(_counter)
+        return Queue.objects.create(slug=f"queue-{n}", name=name or f"Queue {n}", priority=priority)
+
+    return make
+
+
+@pytest.fixture
+def make_member(db):
+    def make(username=None, status=Member.Status.ACTIVE):
+        return Member.objects.create(
+            username=username or f"member{next(_counter)}", status=status, joined_at=timezone.now()
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_item(db, make_queue, make_member):
+    def make(queue=None, author=None, reports=(), **fields):
+        now = timezone.now()
+        fields.setdefault("title", f"Item {next(_counter)}")
+        fields.setdefault("body_html", "<p>hello</p>")
+        fields.setdefault("created_at", now)
+        fields.setdefault("updated_at", fields["created_at"])
+        item = Item.objects.create(
+            queue=queue or make_queue(), author=author or make_member(), **fields
+        )
+        for reason in reports:
+            Report.objects.create(item=item, reason=reason, note="", created_at=now)
+        return item
+
+    return make
+
+
+@pytest.fixture
+def api():
+    """An anonymous API client."""
+    return APIClient()
+
+
+def client_for(user):
+    issued = auth.login(user.username, PASSWORD)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.access_token}")
+    client.user = user
+    client.tokens = issued
+    return client
+
+
+@pytest.fixture
+def client_as(make_user):
+    """client_as("moderator") -> an API client signed in as a new user with that role."""
+
+    def make(*roles, **extra):
+        return client_for(make_user(roles=roles, **extra))
+
+    return make
+
+
+@pytest.fixture
+def moderator_client(client_as):
+    return client_as("moderator")
+
+
+@pytest.fixture
+def support_client(client_as):
+    return client_as("support")
+
+
+@pytest.fixture
+def admin_client(client_as):
+    return client_as("admin")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 with real iteration counts dominates test time; MD5 is fine for tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
