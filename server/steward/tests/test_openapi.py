@@ -1,0 +1,33 @@
+"""api/openapi.yaml is generated from the server; these tests fail when it is stale."""
+
+from io import StringIO
+from pathlib import Path
+
+import yaml
+from django.core.management import call_command
+
+COMMITTED = Path(__file__).resolve().parents[3] / "api" / "openapi.yaml"
+REGENERATE = "cd server && ../.venv/bin/python manage.py spectacular --file ../api/openapi.yaml"
+
+
+def generate():
+    out = StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    return out.getvalue()
+
+
+def test_committed_openapi_is_up_to_date():
+    assert COMMITTED.read_text() == generate(), f"api/openapi.yaml is stale: run {REGENERATE}"
+
+
+def test_every_error_response_uses_the_error_shape():
+    schema = yaml.safe_load(generate())
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            statuses = operation["responses"]
+            if path not in {"/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout"}:
+                assert "401" in statuses, (method, path)
+            for status, response in statuses.items():
+                if status.startswith("4"):
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert ref.split("/")[-1] in {"Error", "Conflict"}, (method, path, status)
