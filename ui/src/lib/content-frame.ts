@@ -19,6 +19,10 @@ body {
 }
 a { color: #0969da; }
 img { max-width: 100%; height: auto; }
+img:not([src]) {
+  display: inline-block; padding: 2px 8px; font-size: 12px; opacity: .75;
+  border: 1px dashed rgba(127,127,127,.6); border-radius: 4px;
+}
 pre, code { font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
 pre { white-space: pre-wrap; background: rgba(127,127,127,.12); padding: 8px 10px; border-radius: 6px; }
 blockquote { margin: 0 0 0 2px; padding-left: 12px; border-left: 3px solid rgba(127,127,127,.4); color: inherit; opacity: .85; }
