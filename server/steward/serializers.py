@@ -76,7 +76,7 @@ class DecisionRequestSerializer(StrictSerializer):
     note = StrictCharField(
         max_length=4000, required=False, allow_blank=True, default="", trim_whitespace=False
     )
-    base_version = StrictIntegerField(min_value=0)
+    base_version = StrictIntegerField(min_value=0, max_value=2**31 - 1)
 
 
 # Responses

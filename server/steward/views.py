@@ -79,6 +79,13 @@ class StewardAPIView(APIView):
     def get_exception_handler(self):
         return exception_handler
 
+    def initial(self, request, *args, **kwargs):
+        # NUL cannot be stored or compared by PostgreSQL; reject it before any query.
+        for name, value in request.query_params.items():
+            if "\x00" in value:
+                raise validation_error(name, "Must not contain NUL characters.")
+        super().initial(request, *args, **kwargs)
+
 
 def _int_param(request, name, minimum=None):
     raw = request.query_params.get(name)

@@ -102,3 +102,44 @@ def test_wrong_method_is_405(moderator_client):
     response = moderator_client.delete("/api/v1/queues")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+def test_oversized_body_is_413(moderator_client, make_item):
+    item = make_item()
+    body = '{"action":"approve","base_version":1,"note":"' + "x" * 3_000_000 + '"}'
+    response = moderator_client.post(
+        DECIDE.format(id=item.id), data=body, content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+def test_non_utf8_body_is_400(moderator_client, make_item):
+    response = moderator_client.post(
+        DECIDE.format(id=make_item().id), data=b"\xff\xfe", content_type="application/json"
+    )
+    assert_validation_error(response)
+
+
+def test_nul_in_query_is_400(admin_client):
+    assert_validation_error(admin_client.get("/api/v1/audit", {"actor": "a\x00b"}), "actor")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/items/99999999999999999999999",
+        "/api/v1/items?queue=99999999999999999999999",
+        "/api/v1/audit?after_id=99999999999999999999999",
+    ],
+)
+def test_huge_numbers_are_never_500(admin_client, url):
+    assert admin_client.get(url).status_code in {200, 400, 404}
+
+
+def test_huge_base_version_is_400(moderator_client, make_item):
+    item = make_item()
+    response = moderator_client.post(
+        DECIDE.format(id=item.id), {"action": "approve", "base_version": 10**30}, format="json"
+    )
+    assert_validation_error(response, "base_version")
