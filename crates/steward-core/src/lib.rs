@@ -1,0 +1,16 @@
+//! Domain types and pure logic of Steward.
+//!
+//! Everything here is plain data and deterministic functions: no I/O, no clock, no
+//! randomness. The client, store and engine crates build on these types, and the desktop
+//! shell hands them to the UI unchanged (they derive `specta::Type` so the TypeScript
+//! bindings are generated from them).
+
+pub mod error;
+pub mod model;
+pub mod push;
+
+pub use error::{AppError, ErrorCode};
+pub use model::{
+    AppState, AuthorInfo, ClaimInfo, DecisionAction, ItemDetail, ItemState, ItemSummary,
+    QueueSummary, ReportInfo, SessionInfo, SyncStatus, UserInfo,
+};
