@@ -1,0 +1,256 @@
+//! Typed HTTP client for the Steward API v1 (see api/openapi.yaml).
+//!
+//! One [`Client`] per server. Every call takes the access token explicitly: the client
+//! holds no session state, so the engine alone decides when to refresh and where tokens
+//! live. Every failure is a [`ClientError`], and [`ClientError::to_app_error`] is the one
+//! place where HTTP statuses and server error codes become the UI's error codes.
+
+mod error;
+pub mod wire;
+
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+pub use crate::error::ClientError;
+use crate::wire::{
+    ApiAuditEvent, ApiItem, ApiQueue, DecisionRequest, DecisionResponse, LoginResponse, Me, Page,
+};
+
+/// How long one request may take before the server counts as unreachable.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+}
+
+impl Client {
+    /// A client for the server at `base_url` (for example `http://127.0.0.1:8000`).
+    pub fn new(base_url: &str) -> Result<Self, ClientError> {
+        let base = normalize_base_url(base_url)?;
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .user_agent(concat!("steward/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Internal(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self { http, base })
+    }
+
+    /// The server's base URL, normalized (no trailing slash).
+    pub fn base_url(&self) -> String {
+        self.base.as_str().trim_end_matches('/').to_string()
+    }
+
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<LoginResponse, ClientError> {
+        let body = serde_json::json!({ "username": username, "password": password });
+        self.send_json(self.request(Method::POST, "auth/login", None)?.json(&body))
+            .await
+    }
+
+    /// Exchanges a refresh token for a new pair; the old refresh token is used up.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<LoginResponse, ClientError> {
+        let body = serde_json::json!({ "refresh_token": refresh_token });
+        self.send_json(
+            self.request(Method::POST, "auth/refresh", None)?
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Revokes the refresh token's whole family on the server.
+    pub async fn logout(&self, refresh_token: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({ "refresh_token": refresh_token });
+        self.send_empty(self.request(Method::POST, "auth/logout", None)?.json(&body))
+            .await
+    }
+
+    pub async fn me(&self, access: &str) -> Result<Me, ClientError> {
+        self.send_json(self.request(Method::GET, "me", Some(access))?)
+            .await
+    }
+
+    pub async fn queues(&self, access: &str) -> Result<Vec<ApiQueue>, ClientError> {
+        let page: Page<ApiQueue> = self
+            .send_json(self.request(Method::GET, "queues", Some(access))?)
+            .await?;
+        Ok(page.results)
+    }
+
+    /// One page of the items delta feed, ordered by (updated_at, id), after `cursor`.
+    pub async fn items_page(
+        &self,
+        access: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<ApiItem>, ClientError> {
+        let mut request = self
+            .request(Method::GET, "items", Some(access))?
+            .query(&[("limit", limit.to_string())]);
+        if let Some(cursor) = cursor {
+            request = request.query(&[("updated_after", cursor)]);
+        }
+        self.send_json(request).await
+    }
+
+    pub async fn item(&self, access: &str, item_id: i64) -> Result<ApiItem, ClientError> {
+        self.send_json(self.request(Method::GET, &format!("items/{item_id}"), Some(access))?)
+            .await
+    }
+
+    /// Records a decision. The same `idempotency_key` never applies twice on the server.
+    pub async fn decide(
+        &self,
+        access: &str,
+        item_id: i64,
+        decision: &DecisionRequest,
+        idempotency_key: &str,
+    ) -> Result<DecisionResponse, ClientError> {
+        let request = self
+            .request(
+                Method::POST,
+                &format!("items/{item_id}/decisions"),
+                Some(access),
+            )?
+            .header("Idempotency-Key", idempotency_key)
+            .json(decision);
+        self.send_json(request).await
+    }
+
+    /// One page of the audit feed, ascending by id, with optional filters.
+    pub async fn audit_page<Q: Serialize + ?Sized>(
+        &self,
+        access: &str,
+        filters: &Q,
+    ) -> Result<Page<ApiAuditEvent>, ClientError> {
+        self.send_json(
+            self.request(Method::GET, "audit", Some(access))?
+                .query(filters),
+        )
+        .await
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        access: Option<&str>,
+    ) -> Result<RequestBuilder, ClientError> {
+        let url = self
+            .base
+            .join(&format!("api/v1/{path}"))
+            .map_err(|e| ClientError::InvalidUrl(format!("{path}: {e}")))?;
+        let mut request = self
+            .http
+            .request(method, url)
+            .header("Accept", "application/json");
+        if let Some(access) = access {
+            request = request.bearer_auth(access);
+        }
+        Ok(request)
+    }
+
+    async fn send_json<T: DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+    ) -> Result<T, ClientError> {
+        let (status, bytes) = self.send(request).await?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::BadResponse {
+            status: status.as_u16(),
+            detail: format!("the body is not the expected JSON: {e}"),
+        })
+    }
+
+    async fn send_empty(&self, request: RequestBuilder) -> Result<(), ClientError> {
+        self.send(request).await.map(|_| ())
+    }
+
+    async fn send(&self, request: RequestBuilder) -> Result<(StatusCode, Vec<u8>), ClientError> {
+        let response = request.send().await.map_err(|e| self.network_error(e))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.network_error(e))?
+            .to_vec();
+        if status.is_success() {
+            Ok((status, bytes))
+        } else {
+            Err(ClientError::from_error_response(status.as_u16(), &bytes))
+        }
+    }
+
+    fn network_error(&self, error: reqwest::Error) -> ClientError {
+        ClientError::Unreachable {
+            url: self.base_url(),
+            detail: error::describe_network_error(&error),
+        }
+    }
+}
+
+fn normalize_base_url(input: &str) -> Result<Url, ClientError> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(ClientError::InvalidUrl("the server URL is empty".into()));
+    }
+    let mut url = Url::parse(trimmed)
+        .map_err(|e| ClientError::InvalidUrl(format!("\"{trimmed}\" is not a URL ({e})")))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(ClientError::InvalidUrl(format!(
+            "\"{trimmed}\" must start with http:// or https://"
+        )));
+    }
+    if url.host_str().is_none() {
+        return Err(ClientError::InvalidUrl(format!(
+            "\"{trimmed}\" has no host"
+        )));
+    }
+    // Joining "api/v1/..." onto the base must keep any path prefix the server lives under.
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::normalize_base_url;
+
+    #[test]
+    fn base_urls_are_normalized() {
+        let check = |input: &str, expected: &str| {
+            assert_eq!(normalize_base_url(input).unwrap().as_str(), expected);
+        };
+        check("http://127.0.0.1:8000", "http://127.0.0.1:8000/");
+        check(
+            " https://mod.example.com/steward ",
+            "https://mod.example.com/steward/",
+        );
+        check("http://h/x/?q=1#f", "http://h/x/");
+    }
+
+    #[test]
+    fn bad_base_urls_are_refused_with_a_reason() {
+        for (input, needle) in [
+            ("", "empty"),
+            ("ftp://x", "http://"),
+            ("not a url", "not a URL"),
+        ] {
+            let message = normalize_base_url(input).unwrap_err().to_string();
+            assert!(message.contains(needle), "{input:?} gave {message:?}");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The JSON shapes of API v1, as the server sends and accepts them.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Page<T> {
+    pub results: Vec<T>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct LoginResponse {
+    pub access_token: String,
+    pub access_expires_at: String,
+    pub refresh_token: String,
+    pub user: Me,
+}
+
+// Tokens must never reach a log line, so Debug leaves them out.
+impl std::fmt::Debug for LoginResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginResponse")
+            .field("access_token", &"<redacted>")
+            .field("access_expires_at", &self.access_expires_at)
+            .field("refresh_token", &"<redacted>")
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Me {
+    pub id: i64,
+    pub username: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiQueue {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub priority: i64,
+    pub open_count: i64,
+    pub oldest_open_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiItem {
+    pub id: i64,
+    pub queue: i64,
+    pub state: String,
+    pub version: i64,
+    pub content: ApiContent,
+    pub author: ApiAuthor,
+    #[serde(default)]
+    pub reports: Vec<ApiReport>,
+    #[serde(default)]
+    pub claim: Option<ApiClaim>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiContent {
+    pub title: String,
+    pub body_html: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiAuthor {
+    pub id: i64,
+    pub username: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiReport {
+    pub reason: String,
+    #[serde(default)]
+    pub note: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiClaim {
+    pub user: ApiUserRef,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiUserRef {
+    pub id: i64,
+    pub username: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DecisionRequest {
+    pub action: String,
+    pub reason_code: String,
+    pub note: String,
+    pub base_version: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DecisionResponse {
+    pub decision: ApiDecision,
+    pub item: ApiItem,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiDecision {
+    pub id: i64,
+    pub action: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiAuditEvent {
+    pub id: i64,
+    pub actor: Option<ApiUserRef>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub created_at: String,
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
