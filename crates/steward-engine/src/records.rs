@@ -1,0 +1,74 @@
+//! Conversions between the API's JSON and the cache's rows.
+
+use std::collections::HashMap;
+
+use steward_client::wire::{ApiItem, Me};
+use steward_core::UserInfo;
+use steward_store::{ItemRecord, QueueRecord};
+
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub fn user_info(me: &Me) -> UserInfo {
+    UserInfo {
+        id: me.id,
+        username: me.username.clone(),
+        display_name: if me.display_name.is_empty() {
+            me.username.clone()
+        } else {
+            me.display_name.clone()
+        },
+        roles: me.roles.clone(),
+        permissions: me.permissions.clone(),
+    }
+}
+
+pub fn user_json(user: &UserInfo) -> String {
+    serde_json::to_string(user).expect("UserInfo always serializes")
+}
+
+pub fn queue_record(queue: &steward_client::wire::ApiQueue) -> QueueRecord {
+    QueueRecord {
+        id: queue.id,
+        slug: queue.slug.clone(),
+        name: queue.name.clone(),
+        priority: queue.priority,
+        open_count: queue.open_count,
+        oldest_open_at: queue.oldest_open_at.clone(),
+    }
+}
+
+pub fn item_record(item: &ApiItem) -> ItemRecord {
+    ItemRecord {
+        id: item.id,
+        queue_id: item.queue,
+        state: item.state.clone(),
+        version: item.version,
+        title: item.content.title.clone(),
+        body_html: item.content.body_html.clone(),
+        author_id: item.author.id,
+        author_username: item.author.username.clone(),
+        author_status: item.author.status.clone(),
+        reports_json: serde_json::to_string(&item.reports).expect("reports always serialize"),
+        report_count: item.reports.len() as i64,
+        top_reason: top_reason(item),
+        claim_username: item.claim.as_ref().map(|c| c.user.username.clone()),
+        claim_expires_at: item.claim.as_ref().map(|c| c.expires_at.clone()),
+        created_at: item.created_at.clone(),
+        updated_at: item.updated_at.clone(),
+    }
+}
+
+/// The most frequent report reason; ties go to the reason reported first.
+fn top_reason(item: &ApiItem) -> Option<String> {
+    let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
+    for (index, report) in item.reports.iter().enumerate() {
+        let entry = counts.entry(report.reason.as_str()).or_insert((0, index));
+        entry.0 += 1;
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.1.1.cmp(&a.1.1)))
+        .map(|(reason, _)| reason.to_string())
+}
