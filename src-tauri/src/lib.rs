@@ -1,0 +1,109 @@
+//! The Steward desktop shell: a window, the command allow-list and event forwarding.
+//!
+//! All behaviour lives in steward-engine; this crate only registers one-line commands
+//! (see `commands`) and turns engine events into typed Tauri events.
+
+mod commands;
+mod events;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use steward_engine::{Engine, EngineConfig};
+use tauri::{Manager, Runtime};
+
+/// The one list of commands and events the UI may use; the TypeScript bindings are
+/// generated from it (see the `bindings_are_fresh` test).
+pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
+    tauri_specta::Builder::<R>::new()
+        .commands(tauri_specta::collect_commands![
+            commands::get_app_state,
+            commands::sign_in,
+            commands::sign_out,
+            commands::list_queues,
+            commands::list_queue_items,
+            commands::get_item,
+            commands::decide_item,
+            commands::sync_now,
+            commands::get_sync_status,
+        ])
+        .events(tauri_specta::collect_events![
+            events::SyncStatusChanged,
+            events::CollectionChanged,
+        ])
+        .dangerously_cast_bigints_to_number()
+        .disable_serde_phases()
+}
+
+/// Where the app keeps profiles and caches: `STEWARD_DATA_DIR`, else the OS data dir.
+fn data_dir<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    match std::env::var_os("STEWARD_DATA_DIR") {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => Ok(app.path().app_data_dir()?),
+    }
+}
+
+/// Builds the app on any runtime, so tests can pass `tauri::test::mock_builder()`.
+pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    let specta = specta_builder::<R>();
+    builder
+        .invoke_handler(specta.invoke_handler())
+        .setup(move |app| {
+            specta.mount_events(app);
+            let mut config = EngineConfig::new(data_dir(app)?);
+            config.default_server_url = std::env::var("STEWARD_SERVER_URL").ok();
+            let engine = tauri::async_runtime::block_on(Engine::open(config))?;
+            events::forward(app.handle().clone(), engine.subscribe());
+            app.manage(Arc::clone(&engine));
+            Ok(())
+        })
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    run_app(tauri::Builder::default())
+        .run(tauri::generate_context!())
+        .expect("Steward could not start its window");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::specta_builder;
+
+    fn bindings_path() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/backend/bindings.ts")
+    }
+
+    /// Regenerates the bindings into a temporary file and compares them with the committed
+    /// ones; `UPDATE_BINDINGS=1 cargo test -p steward bindings` rewrites them.
+    #[test]
+    fn bindings_are_fresh() {
+        let temporary = tempfile_path();
+        specta_builder::<tauri::Wry>()
+            .export(specta_typescript::Typescript::default(), &temporary)
+            .expect("the bindings export");
+        let fresh = std::fs::read_to_string(&temporary).unwrap();
+        std::fs::remove_file(&temporary).ok();
+        let committed = std::fs::read_to_string(bindings_path()).unwrap_or_default();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(bindings_path(), &fresh).unwrap();
+            return;
+        }
+        assert!(
+            fresh == committed,
+            "ui/src/lib/backend/bindings.ts is stale: run `UPDATE_BINDINGS=1 cargo test -p steward bindings` and commit it"
+        );
+    }
+
+    fn tempfile_path() -> PathBuf {
+        std::env::temp_dir().join(format!("steward-bindings-{}.ts", std::process::id()))
+    }
+}
