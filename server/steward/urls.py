@@ -4,7 +4,6 @@ path("api/v1/", include("steward.urls"))
 """
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView
 
 from steward import views
 
@@ -22,6 +21,6 @@ urlpatterns = [
     path("items/<int:item_id>/claim", views.ClaimView.as_view(), name="claim"),
     path("audit", views.AuditListView.as_view(), name="audit"),
     path("reason-templates", views.ReasonTemplateListView.as_view(), name="reason-templates"),
-    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("schema", views.SchemaView.as_view(), name="schema"),
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not-found"),
 ]

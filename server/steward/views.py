@@ -7,6 +7,7 @@ handler, so the product's global REST_FRAMEWORK settings cannot change the API c
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
@@ -406,3 +407,10 @@ class NotFoundView(StewardAPIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         raise NotFound("There is no such API endpoint.")
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI document; errors keep the API's JSON error shape."""
+
+    def get_exception_handler(self):
+        return exception_handler
