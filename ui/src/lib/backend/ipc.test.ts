@@ -57,8 +57,8 @@ describe("createBackend", () => {
     expect((failure as Error).message).toContain("command decide_item not found");
   });
 
-  it("wraps thrown errors of infallible commands", async () => {
-    const backend = createBackend(fakeCommands({ getAppState: () => Promise.reject("ipc down") }));
+  it("wraps errors thrown past the generated wrapper", async () => {
+    const backend = createBackend(fakeCommands({ getAppState: () => Promise.reject(new Error("ipc down")) }));
     await expect(backend.getAppState()).rejects.toMatchObject({ code: "internal", command: "get_app_state" });
   });
 
@@ -69,9 +69,9 @@ describe("createBackend", () => {
     expect(decideItem).toHaveBeenCalledWith(7, "remove", null, null);
   });
 
-  it("resolves plain values of infallible commands", async () => {
+  it("unwraps the app state", async () => {
     const state: AppState = { session: null, default_server_url: "http://127.0.0.1:8000", needs_sign_in_reason: null };
-    const backend = createBackend(fakeCommands({ getAppState: async () => state }));
+    const backend = createBackend(fakeCommands({ getAppState: async () => ({ status: "ok", data: state }) }));
     await expect(backend.getAppState()).resolves.toBe(state);
   });
 });

@@ -7,15 +7,17 @@ import type {
   ItemDetail,
   ItemSummary,
   QueueSummary,
-  Result,
   SessionInfo,
   SyncStatus,
   SyncStatusChanged,
 } from "./bindings";
 import { toBackendError } from "./errors";
 
-/** The subset of the generated `commands` object the UI uses; tests pass a fake of it. */
+/** The generated `commands` object; tests pass a fake of it. */
 export type Commands = typeof commands;
+
+/** What every generated command resolves to (the generator does not export a name for it). */
+type CommandResult<T> = { status: "ok"; data: T } | { status: "error"; error: AppError };
 
 export type Unlisten = () => void;
 
@@ -42,8 +44,8 @@ export interface Backend {
  * a webview otherwise says little about which call broke.
  */
 export function createBackend(cmds: Commands): Backend {
-  async function fallible<T>(name: string, run: () => Promise<Result<T, AppError>>): Promise<T> {
-    let result: Result<T, AppError>;
+  async function call<T>(name: string, run: () => Promise<CommandResult<T>>): Promise<T> {
+    let result: CommandResult<T>;
     try {
       result = await run();
     } catch (thrown) {
@@ -53,28 +55,20 @@ export function createBackend(cmds: Commands): Backend {
     return result.data;
   }
 
-  async function infallible<T>(name: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (thrown) {
-      throw fail(name, thrown);
-    }
-  }
-
   return {
-    getAppState: () => infallible("get_app_state", () => cmds.getAppState()),
+    getAppState: () => call("get_app_state", () => cmds.getAppState()),
     signIn: (serverUrl, username, password) =>
-      fallible("sign_in", () => cmds.signIn(serverUrl, username, password)),
+      call("sign_in", () => cmds.signIn(serverUrl, username, password)),
     signOut: async () => {
-      await fallible("sign_out", () => cmds.signOut());
+      await call("sign_out", () => cmds.signOut());
     },
-    listQueues: () => fallible("list_queues", () => cmds.listQueues()),
-    listQueueItems: (queueId) => fallible("list_queue_items", () => cmds.listQueueItems(queueId)),
-    getItem: (itemId) => fallible("get_item", () => cmds.getItem(itemId)),
+    listQueues: () => call("list_queues", () => cmds.listQueues()),
+    listQueueItems: (queueId) => call("list_queue_items", () => cmds.listQueueItems(queueId)),
+    getItem: (itemId) => call("get_item", () => cmds.getItem(itemId)),
     decideItem: (itemId, action, reasonCode = null, note = null) =>
-      fallible("decide_item", () => cmds.decideItem(itemId, action, reasonCode, note)),
-    syncNow: () => fallible("sync_now", () => cmds.syncNow()),
-    getSyncStatus: () => infallible("get_sync_status", () => cmds.getSyncStatus()),
+      call("decide_item", () => cmds.decideItem(itemId, action, reasonCode, note)),
+    syncNow: () => call("sync_now", () => cmds.syncNow()),
+    getSyncStatus: () => call("get_sync_status", () => cmds.getSyncStatus()),
   };
 }
 
