@@ -1,0 +1,179 @@
+//! Starts the real Django reference server for a test: a fresh SQLite database, seed data,
+//! and gunicorn on a free loopback port. The server can be stopped and started again on
+//! the same port and database, to test going offline.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const PASSWORD: &str = "test-pass";
+
+pub struct TestServer {
+    pub url: String,
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn python() -> PathBuf {
+    match std::env::var_os("STEWARD_PYTHON") {
+        Some(path) => PathBuf::from(path),
+        None => repo_root().join(".venv/bin/python"),
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl TestServer {
+    /// Migrates a new database, seeds `items` items and starts the server.
+    pub fn start(items: u32) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut server = TestServer {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            dir,
+            child: None,
+        };
+        server.manage(&["migrate", "--noinput"]);
+        server.manage(&[
+            "seed_demo",
+            "--items",
+            &items.to_string(),
+            "--password",
+            PASSWORD,
+        ]);
+        server.resume();
+        server
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(python());
+        command
+            .current_dir(repo_root().join("server"))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite:///{}/db.sqlite3", self.dir.path().display()),
+            )
+            .env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+            .env_remove("DJANGO_DEBUG");
+        command
+    }
+
+    fn manage(&self, args: &[&str]) {
+        let output = self
+            .command()
+            .arg("manage.py")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {} (set STEWARD_PYTHON or create .venv): {e}",
+                    python().display()
+                )
+            });
+        assert!(
+            output.status.success(),
+            "manage.py {args:?} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// Starts (again) the server on the same port and database, and waits until it answers.
+    pub fn resume(&mut self) {
+        assert!(self.child.is_none(), "the server is already running");
+        let log = std::fs::File::create(self.dir.path().join("gunicorn.log")).unwrap();
+        let child = self
+            .command()
+            .args([
+                "-m",
+                "gunicorn",
+                "demo.wsgi:application",
+                "--workers",
+                "2",
+                "--no-control-socket",
+            ])
+            .args(["--bind", &format!("127.0.0.1:{}", self.port)])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the server did not start; log:\n{}", self.log());
+    }
+
+    /// Stops the server: the client sees connection refused until `resume`.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        // gunicorn's workers exit with the arbiter; wait until the port is free.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline
+            && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("gunicorn.log")).unwrap_or_default()
+    }
+
+    /// An admin's access token, for checking the server's state over plain HTTP.
+    pub async fn admin_token(&self) -> String {
+        let response: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/api/v1/auth/login", self.url))
+            .json(&serde_json::json!({"username": "admin", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        response["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn get(&self, token: &str, path_and_query: &str) -> serde_json::Value {
+        let response = reqwest::Client::new()
+            .get(format!("{}/api/v1/{path_and_query}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "GET {path_and_query}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
