@@ -7,7 +7,7 @@ import { svelte } from "@sveltejs/vite-plugin-svelte";
 export default defineConfig({
   plugins: [svelte()],
   clearScreen: false,
-  server: { port: 5173, strictPort: true, host: "127.0.0.1" },
+  server: { port: 5173, strictPort: true, host: "localhost" },
   // WebKitGTK 2.50 on Linux, WKWebView on macOS 12+ and WebView2 all handle safari15 output.
   build: { target: "safari15", outDir: "dist", emptyOutDir: true },
   test: { include: ["src/**/*.test.ts"], environment: "node" },

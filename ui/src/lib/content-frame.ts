@@ -36,7 +36,7 @@ table { border-collapse: collapse; } td, th { border: 1px solid rgba(127,127,127
 export function buildContentSrcdoc(safeHtml: string): string {
   return (
     `<!doctype html><meta http-equiv="Content-Security-Policy" content="${CONTENT_FRAME_CSP}">` +
-    `<meta charset="utf-8"><meta name="referrer" content="no-referrer">` +
+    `<meta charset="utf-8"><meta name="color-scheme" content="light dark"><meta name="referrer" content="no-referrer">` +
     `<style>${CONTENT_STYLES}</style>` +
     `<body>${safeHtml}</body>`
   );
