@@ -190,6 +190,16 @@ after(async () => {
 });
 
 test("moderator signs in, approves the first item, and the server records one approval", async () => {
+  try {
+    await signInAndApprove();
+  } catch (error) {
+    // Keep what the window showed when it went wrong, for whoever reads the CI log.
+    await screenshot("failure").catch(() => {});
+    throw error;
+  }
+});
+
+async function signInAndApprove() {
   // Sign-in screen, first with a wrong password: the error is shown and the form stays usable.
   const serverField = await byTestId("signin-server-url");
   await serverField.waitForDisplayed({ timeout: 30_000 });
@@ -217,18 +227,30 @@ test("moderator signs in, approves the first item, and the server records one ap
   assert.ok(Number.isInteger(itemId) && itemId > 0, `bad data-item-id on the first row: ${itemId}`);
   // Address the row by id from here on: rows may re-order while the first sync lands.
   const row = await browser.$(`[data-testid="item-row"][data-item-id="${itemId}"]`);
-  const rowTitle = (await row.$(".title").getText()).trim();
+  // textContent, not getText: WebKitWebDriver reports no visible text for spans inside a button.
+  const rowTitle = (
+    await browser.execute(
+      (id) => document.querySelector(`[data-testid="item-row"][data-item-id="${id}"] .title`)?.textContent ?? "",
+      itemId,
+    )
+  ).trim();
+  assert.ok(rowTitle, `item ${itemId} has no title in the list`);
   await row.click();
 
   // Wait until the detail pane shows this very item before deciding on it.
-  const title = await byTestId("item-title");
+  let seen = "nothing";
   await browser.waitUntil(
-    async () =>
-      (await title.isDisplayed()) &&
-      (await title.getText()).trim() === rowTitle &&
-      (await browser.$(`[data-testid="item-row"][data-item-id="${itemId}"]`).getAttribute("aria-current")) === "true",
-    { timeout: 15_000, timeoutMsg: `item ${itemId} never opened in the detail pane` },
-  );
+    async () => {
+      const title = await byTestId("item-title");
+      const shown = (await title.isExisting()) ? (await title.getText()).trim() : "<no title>";
+      const current = await browser.$(`[data-testid="item-row"][data-item-id="${itemId}"]`).getAttribute("aria-current");
+      seen = `title ${JSON.stringify(shown)}, row aria-current ${current}`;
+      return shown === rowTitle && current === "true";
+    },
+    { timeout: 15_000, timeoutMsg: `item ${itemId} (${JSON.stringify(rowTitle)}) never opened in the detail pane` },
+  ).catch((error) => {
+    throw new Error(`${error.message}; last seen ${seen}`);
+  });
   const approve = await byTestId("decide-approve");
   await approve.waitForEnabled({ timeout: 15_000 });
   await approve.click();
@@ -257,4 +279,4 @@ test("moderator signs in, approves the first item, and the server records one ap
   assert.equal(audit.results[0].target_id, String(itemId));
 
   await screenshot("after-approve");
-});
+}
