@@ -113,14 +113,25 @@ impl TestServer {
             .spawn()
             .unwrap();
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // Generous: on two busy cores several tests start their servers at once.
+        let deadline = Instant::now() + Duration::from_secs(120);
         while Instant::now() < deadline {
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return;
             }
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!("the server exited with {status}; log:\n{}", self.log());
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("the server did not start; log:\n{}", self.log());
+        panic!(
+            "the server did not start within 120 s; log:\n{}",
+            self.log()
+        );
     }
 
     /// Stops the server: the client sees connection refused until `resume`.

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sets up everything (scripts/setup.sh) and runs every test and check of Steward:
+# formatting and lints, the reference server's suite (SQLite, PostgreSQL, OpenAPI drift,
+# schemathesis), the UI's checks and unit tests, the desktop build, the Rust tests against
+# the real server with a real keychain, and the end-to-end tests of the built app.
+#
+#   scripts/test.sh                  # what README and CI run
+#   TEST_SKIP_SETUP=1 scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH="$ROOT/.tools/bin:$PATH" STEWARD_PYTHON="$ROOT/.venv/bin/python"
+started=$(date +%s)
+step() { echo; echo "=== test: $* ($(date +%T), +$(( $(date +%s) - started ))s)"; }
+
+[ "${TEST_SKIP_SETUP:-0}" = 1 ] || scripts/setup.sh
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "reference server: ruff, pytest on SQLite and PostgreSQL, OpenAPI drift, schemathesis"
+bash server/scripts/test.sh
+
+step "ui: svelte-check, vitest"
+npm --prefix ui run --silent check
+npm --prefix ui test
+
+step "desktop app: vite build + cargo build through the Tauri CLI"
+npm --prefix ui run tauri -- build --debug --no-bundle
+
+step "clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "rust tests (real server, real keychain and notifications in a private D-Bus session)"
+scripts/with-desktop-session.sh cargo test --workspace --locked
+
+step "end-to-end: the built app through tauri-driver under Xvfb"
+scripts/with-desktop-session.sh npm --prefix e2e test
+
+step "all tests passed in $(( $(date +%s) - started ))s"
