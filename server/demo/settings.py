@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "drf_spectacular",
+    "django_tasks",
+    "django_tasks_db",
     "steward",
 ]
 
@@ -110,7 +112,21 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ActionEnum": "steward.models.Decision.Action",
+        "AccountActionEnum": ["suspend", "reactivate", "force_logout", "send_password_reset"],
+    },
 }
+
+# Background jobs run on django-tasks' database backend: `manage.py db_worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Outgoing mail (the password reset and email jobs). The console backend prints messages;
+# set DJANGO_EMAIL_BACKEND to a real one in a deployment.
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = "steward-demo@example.com"
 
 # Seconds an access token lives; refresh tokens live much longer and rotate on use.
 STEWARD_ACCESS_TOKEN_TTL = int(os.environ.get("STEWARD_ACCESS_TOKEN_TTL", 15 * 60))

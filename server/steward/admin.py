@@ -7,7 +7,7 @@ from steward import models
 
 @admin.register(models.Member)
 class MemberAdmin(admin.ModelAdmin):
-    list_display = ["username", "status", "joined_at"]
+    list_display = ["username", "status", "suspended_until", "joined_at", "updated_at"]
     list_filter = ["status"]
     search_fields = ["username", "email"]
 
@@ -92,3 +92,28 @@ class RefreshTokenAdmin(admin.ModelAdmin):
     list_display = ["id", "family", "created_at", "expires_at", "used_at"]
     exclude = ["token_hash"]
     raw_id_fields = ["family"]
+
+
+class MemberNoteInline(admin.TabularInline):
+    model = models.MemberNote
+    extra = 0
+    raw_id_fields = ["author"]
+
+
+MemberAdmin.inlines = [MemberNoteInline]
+
+
+@admin.register(models.MemberNote)
+class MemberNoteAdmin(admin.ModelAdmin):
+    list_display = ["id", "member", "author_username", "created_at"]
+    search_fields = ["member__username", "body"]
+    raw_id_fields = ["member", "author"]
+
+
+@admin.register(models.Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "status", "attempts", "payload_summary", "updated_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["payload_summary", "last_error"]
+    raw_id_fields = ["created_by"]
+    readonly_fields = ["task_result_id", "last_traceback"]

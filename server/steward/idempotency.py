@@ -27,11 +27,14 @@ MAX_KEY_LENGTH = 255
 
 
 def request_hash(request) -> str:
-    payload = {
-        "method": request.method,
-        "path": request.path,
-        "body": request.data if isinstance(request.data, (dict, list)) else None,
-    }
+    body = request.data if isinstance(request.data, (dict, list)) else None
+    return hash_parts(request.method, request.path, body)
+
+
+def hash_parts(method: str, path: str, body) -> str:
+    """The request's identity. A batch operation hashes as its single request would, so a
+    key first sent alone and then inside a batch (or the reverse) still replays."""
+    payload = {"method": method, "path": path, "body": body}
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -47,20 +50,23 @@ def run_idempotent(request, perform: Callable[[], tuple[int, dict]]) -> tuple[in
         with transaction.atomic():
             status, body = perform()
         return status, body, False
+    return run_idempotent_key(request.user, key, request_hash(request), perform, HEADER)
+
+
+def run_idempotent_key(user, key, digest, perform, field=HEADER) -> tuple[int, dict, bool]:
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise validation_error(HEADER, f"Must be 1 to {MAX_KEY_LENGTH} characters.")
-    digest = request_hash(request)
+        raise validation_error(field, f"Must be 1 to {MAX_KEY_LENGTH} characters.")
     with transaction.atomic():
-        existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+        existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
         if existing is None:
             try:
                 with transaction.atomic():
                     record = IdempotencyRecord.objects.create(
-                        user=request.user, key=key, request_hash=digest, status_code=0
+                        user=user, key=key, request_hash=digest, status_code=0
                     )
             except IntegrityError:
-                existing = IdempotencyRecord.objects.get(user=request.user, key=key)
+                existing = IdempotencyRecord.objects.get(user=user, key=key)
         if existing is not None:
             if existing.request_hash != digest:
                 raise IdempotencyKeyReused()

@@ -10,6 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Member(models.Model):
@@ -20,12 +21,53 @@ class Member(models.Model):
         SUSPENDED = "suspended"
 
     username = models.CharField(max_length=150, unique=True)
-    email = models.EmailField(blank=True)
+    # Not an EmailField on purpose: products hold addresses they never validated, and the
+    # password reset job must be able to fail on them the way a real mailer does.
+    email = models.CharField(max_length=254, blank=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    # The member's roles inside the product (e.g. ["member", "trusted"]), shown to support.
+    roles = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # Null while suspended means "until reactivated".
+    suspended_until = models.DateTimeField(null=True, blank=True)
+    # The product ends member sessions started before this moment (force logout).
+    sessions_revoked_at = models.DateTimeField(null=True, blank=True)
     joined_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="steward_member_delta")]
 
     def __str__(self):
         return self.username
+
+    def effective_status(self, now=None) -> str:
+        """A suspension whose end has passed no longer counts, even before anyone acts."""
+        expired = self.suspended_until is not None and self.suspended_until <= (
+            now or timezone.now()
+        )
+        if self.status == self.Status.SUSPENDED and expired:
+            return self.Status.ACTIVE
+        return self.status
+
+
+class MemberNote(models.Model):
+    """A support note on a member's account, visible to staff only."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_username = models.CharField(max_length=150, blank=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"note {self.pk} on {self.member_id}"
 
 
 class Queue(models.Model):
@@ -146,6 +188,7 @@ class ReasonTemplate(models.Model):
 
     class Meta:
         ordering = ["scope", "position", "id"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="steward_reason_delta")]
         constraints = [
             models.UniqueConstraint(fields=["scope", "code"], name="steward_reason_scope_code")
         ]
@@ -253,3 +296,47 @@ class RefreshToken(models.Model):
 
     def __str__(self):
         return f"refresh token {self.pk} of {self.family_id}"
+
+
+class Job(models.Model):
+    """A background job as staff see it: one row per job, however many attempts it takes.
+
+    Each attempt is one django-tasks task (task_result_id is the latest one); the worker
+    (`manage.py db_worker`) runs steward.jobs.run_job, which moves this row through
+    pending -> running -> succeeded/failed and records the failure's traceback. Retrying
+    enqueues a new task for the same row; cancelling stops a pending job from starting.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    kind = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    payload = models.JSONField(default=dict, blank=True)
+    payload_summary = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    last_traceback = models.TextField(blank=True)
+    result = models.JSONField(null=True, blank=True)
+    task_result_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="steward_job_delta"),
+            models.Index(fields=["status", "kind", "id"], name="steward_job_status"),
+        ]
+
+    def __str__(self):
+        return f"job {self.pk} {self.kind} ({self.status})"

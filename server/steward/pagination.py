@@ -42,10 +42,12 @@ def decode_cursor(cursor: str, field: str = "updated_after") -> tuple[datetime, 
         moment = datetime.fromisoformat(stamp)
         if moment.tzinfo is None:
             raise ValueError("naive timestamp")
+        # PostgreSQL rejects offsets beyond +-15:59; UTC is always accepted.
+        moment = moment.astimezone(UTC)
         number = int(row_id)
         if number < 0:
             raise ValueError("negative id")
-    except (ValueError, UnicodeError, binascii.Error):
+    except (ValueError, OverflowError, UnicodeError, binascii.Error):
         raise validation_error(field, "This is not a cursor returned by this server.") from None
     return moment, number
 
@@ -62,15 +64,21 @@ def parse_limit(value, field: str = "limit") -> int:
     return limit
 
 
-def keyset_page(queryset, cursor: str | None, limit: int) -> Page:
-    """One page of `queryset` after `cursor`, ordered by (updated_at, id) ascending."""
+def keyset_page(queryset, cursor: str | None, limit: int, field: str = "updated_at") -> Page:
+    """One page of `queryset` after `cursor`, ordered by (field, id) ascending.
+
+    `field` may be an annotation (the queues feed pages on the later of a queue's own
+    change and its items' last change).
+    """
     if cursor:
         moment, row_id = decode_cursor(cursor)
-        queryset = queryset.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, id__gt=row_id))
-    rows = list(queryset.order_by("updated_at", "id")[: limit + 1])
+        queryset = queryset.filter(
+            Q(**{f"{field}__gt": moment}) | Q(**{field: moment, "id__gt": row_id})
+        )
+    rows = list(queryset.order_by(field, "id")[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1].updated_at, rows[-1].id) if rows else None
+    next_cursor = encode_cursor(getattr(rows[-1], field), rows[-1].id) if rows else None
     return Page(rows, next_cursor, has_more)
 
 

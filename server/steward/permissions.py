@@ -96,6 +96,30 @@ class CanViewAudit(StewardPermission):
     code = "audit.view"
 
 
+class CanViewAccounts(StewardPermission):
+    """Search and read member accounts, their history and notes."""
+
+    code = "accounts.view"
+
+
+class CanActOnAccounts(StewardPermission):
+    """Suspend, reactivate, log out, reset passwords and write notes on accounts."""
+
+    code = "accounts.act"
+
+
+class CanViewJobs(StewardPermission):
+    """Read background jobs, their errors and tracebacks."""
+
+    code = "jobs.view"
+
+
+class CanActOnJobs(StewardPermission):
+    """Retry and cancel background jobs."""
+
+    code = "jobs.act"
+
+
 class HasAnyRole(BasePermission):
     """Any staff user holding at least one Steward role."""
 

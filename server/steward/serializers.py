@@ -7,7 +7,17 @@ belongs, a number where a string belongs) with a readable message per field.
 from django.utils import timezone
 from rest_framework import serializers
 
-from steward.models import AuditEvent, Decision, Item, Queue, ReasonTemplate, Report
+from steward.models import (
+    AuditEvent,
+    Decision,
+    Item,
+    Job,
+    Member,
+    MemberNote,
+    Queue,
+    ReasonTemplate,
+    Report,
+)
 from steward.permissions import permissions_of, roles_of
 
 
@@ -77,6 +87,52 @@ class DecisionRequestSerializer(StrictSerializer):
         max_length=4000, required=False, allow_blank=True, default="", trim_whitespace=False
     )
     base_version = StrictIntegerField(min_value=0, max_value=2**31 - 1)
+
+
+class AccountActionRequestSerializer(StrictSerializer):
+    action = serializers.ChoiceField(
+        choices=["suspend", "reactivate", "force_logout", "send_password_reset"]
+    )
+    duration_hours = StrictIntegerField(
+        min_value=1,
+        max_value=24 * 365 * 10,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Suspension length; null suspends until reactivated. Only for suspend.",
+    )
+    reason_code = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
+    note = StrictCharField(
+        max_length=4000, required=False, allow_blank=True, default="", trim_whitespace=False
+    )
+
+    def validate(self, attrs):
+        if attrs.get("duration_hours") is not None and attrs["action"] != "suspend":
+            raise serializers.ValidationError(
+                {"duration_hours": ["Only a suspension takes a duration."]}
+            )
+        return attrs
+
+
+class AccountNoteRequestSerializer(StrictSerializer):
+    body = StrictCharField(max_length=10000, trim_whitespace=False)
+
+    def validate_body(self, value):
+        if not value.strip():
+            raise serializers.ValidationError("Must not be blank.")
+        return value
+
+
+class JobRetryRequestSerializer(StrictSerializer):
+    kind = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
+    status = serializers.ChoiceField(
+        choices=[Job.Status.FAILED, Job.Status.CANCELLED], required=False, default="failed"
+    )
+    max_jobs = StrictIntegerField(min_value=1, max_value=1000, required=False, default=100)
+
+
+class EmptyRequestSerializer(StrictSerializer):
+    """Operations that take no arguments still reject unknown ones."""
 
 
 # Responses
@@ -262,3 +318,188 @@ class ReasonTemplateListSerializer(serializers.Serializer):
 class ClaimResultSerializer(serializers.Serializer):
     claim = ClaimSerializer(allow_null=True)
     item = ItemSerializer()
+
+
+class QueuePageSerializer(serializers.Serializer):
+    results = QueueSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    has_more = serializers.BooleanField()
+
+
+class ReasonTemplateDeltaSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReasonTemplate
+        fields = [
+            "id",
+            "scope",
+            "code",
+            "label",
+            "text",
+            "actions",
+            "position",
+            "active",
+            "updated_at",
+        ]
+
+
+class ReasonTemplatePageSerializer(serializers.Serializer):
+    results = ReasonTemplateDeltaSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    has_more = serializers.BooleanField()
+
+
+class AccountCountsSerializer(serializers.Serializer):
+    items = serializers.IntegerField()
+    removed_items = serializers.IntegerField()
+    reports_received = serializers.IntegerField()
+    notes = serializers.IntegerField()
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    counts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Member
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "email",
+            "status",
+            "roles",
+            "joined_at",
+            "last_seen_at",
+            "suspended_until",
+            "sessions_revoked_at",
+            "counts",
+            "updated_at",
+        ]
+
+    def get_status(self, member) -> str:
+        return member.effective_status()
+
+    def get_counts(self, member) -> AccountCountsSerializer:
+        return {
+            "items": getattr(member, "items_count", 0),
+            "removed_items": getattr(member, "removed_items_count", 0),
+            "reports_received": getattr(member, "reports_received_count", 0),
+            "notes": getattr(member, "notes_count", 0),
+        }
+
+
+class AccountPageSerializer(serializers.Serializer):
+    results = AccountSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    has_more = serializers.BooleanField()
+
+
+class AccountNoteSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MemberNote
+        fields = ["id", "account", "author", "body", "created_at"]
+        extra_kwargs = {}
+
+    account = serializers.IntegerField(source="member_id")
+
+    def get_author(self, note) -> UserRefSerializer(allow_null=True):
+        if note.author_id is None:
+            return None
+        return {"id": note.author_id, "username": note.author_username}
+
+
+class AccountNotePageSerializer(serializers.Serializer):
+    results = AccountNoteSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    has_more = serializers.BooleanField()
+
+
+class HistoryDecisionSerializer(DecisionSerializer):
+    item_title = serializers.CharField(source="item.title")
+
+    class Meta(DecisionSerializer.Meta):
+        fields = [*DecisionSerializer.Meta.fields, "item_title"]
+
+
+class AccountHistorySerializer(serializers.Serializer):
+    decisions = HistoryDecisionSerializer(many=True)
+    account_events = AuditEventSerializer(many=True)
+
+
+class JobSerializer(serializers.ModelSerializer):
+    created_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "attempts",
+            "payload_summary",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "updated_at",
+            "last_error",
+            "last_traceback",
+            "result",
+        ]
+
+    def get_created_by(self, job) -> UserRefSerializer(allow_null=True):
+        if job.created_by_id is None:
+            return None
+        return {"id": job.created_by_id, "username": job.created_by.get_username()}
+
+
+class AccountActionResultSerializer(serializers.Serializer):
+    account = AccountSerializer()
+    job = JobSerializer(allow_null=True)
+
+
+class JobPageSerializer(serializers.Serializer):
+    results = JobSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    has_more = serializers.BooleanField()
+
+
+class JobRetryResultSerializer(serializers.Serializer):
+    retried = JobSerializer(many=True)
+
+
+class JobConflictSerializer(ErrorSerializer):
+    current_job = JobSerializer()
+
+
+class MutationOperationSerializer(StrictSerializer):
+    idempotency_key = StrictCharField(max_length=255)
+    op = serializers.ChoiceField(
+        choices=[
+            "decide_item",
+            "claim_item",
+            "release_item",
+            "account_action",
+            "add_account_note",
+            "retry_job",
+            "cancel_job",
+        ]
+    )
+    target_id = StrictIntegerField(min_value=1, max_value=2**63 - 1)
+    args = serializers.DictField(required=False, default=dict)
+
+
+class MutationBatchRequestSerializer(StrictSerializer):
+    operations = MutationOperationSerializer(many=True, allow_empty=False, max_length=100)
+
+
+class MutationResultSerializer(serializers.Serializer):
+    idempotency_key = serializers.CharField()
+    status = serializers.IntegerField(help_text="The HTTP status the single endpoint returns.")
+    body = serializers.JSONField(help_text="The single endpoint's body, or its error body.")
+
+
+class MutationBatchResultSerializer(serializers.Serializer):
+    results = MutationResultSerializer(many=True)

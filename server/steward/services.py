@@ -8,11 +8,23 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Count, F, Max, Min, Prefetch, Q
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
+from steward import jobs as job_kinds
 from steward.errors import Conflict, validation_error
-from steward.models import AuditEvent, Decision, Item, Queue, ReasonTemplate, Report
+from steward.models import (
+    AuditEvent,
+    Decision,
+    Item,
+    Job,
+    Member,
+    MemberNote,
+    Queue,
+    ReasonTemplate,
+    Report,
+)
 from steward.pagination import Page, id_page, keyset_page
 
 ACTION_TO_STATE = {
@@ -58,13 +70,23 @@ def list_audit(filters: dict, after_id: int | None, limit: int) -> Page:
 # Queues
 
 
-def list_queues():
+def queue_queryset():
     open_items = Q(items__state=Item.State.OPEN)
     return Queue.objects.annotate(
         open_count=Count("items", filter=open_items),
         oldest_open_at=Min("items__created_at", filter=open_items),
         items_updated_at=Max("items__updated_at"),
-    ).order_by("-priority", "id")
+        # A queue changes when it or any of its items changes (its counts move).
+        changed_at=Greatest("updated_at", Coalesce(Max("items__updated_at"), "updated_at")),
+    )
+
+
+def list_queues():
+    return queue_queryset().order_by("-priority", "id")
+
+
+def queues_page(cursor: str | None, limit: int) -> Page:
+    return keyset_page(queue_queryset(), cursor, limit, field="changed_at")
 
 
 # Items
@@ -238,3 +260,223 @@ def list_reason_templates(scope: str | None):
     if scope:
         queryset = queryset.filter(scope=scope)
     return queryset.order_by("scope", "position", "id")
+
+
+def reason_templates_page(scope: str | None, cursor: str | None, limit: int) -> Page:
+    """Delta feed of templates, inactive ones included so a mirror learns of removals."""
+    queryset = ReasonTemplate.objects.all()
+    if scope:
+        queryset = queryset.filter(scope=scope)
+    return keyset_page(queryset, cursor, limit)
+
+
+# Accounts (members of the product)
+
+
+def account_queryset():
+    return Member.objects.annotate(
+        items_count=Count("items", distinct=True),
+        removed_items_count=Count(
+            "items", filter=Q(items__state=Item.State.REMOVED), distinct=True
+        ),
+        reports_received_count=Count("items__reports", distinct=True),
+        notes_count=Count("notes", distinct=True),
+    )
+
+
+def get_account(account_id: int) -> Member:
+    member = account_queryset().filter(pk=account_id).first()
+    if member is None:
+        raise NotFound(f"No account with id {account_id}.")
+    return member
+
+
+def accounts_page(query: str | None, status: str | None, cursor: str | None, limit: int) -> Page:
+    """Search and delta feed in one: filters narrow the (updated_at, id) keyset feed."""
+    queryset = Member.objects.all()
+    if query:
+        queryset = queryset.filter(
+            Q(username__icontains=query)
+            | Q(email__icontains=query)
+            | Q(display_name__icontains=query)
+        )
+    if status:
+        queryset = queryset.filter(status=status)
+    page = keyset_page(queryset, cursor, limit)
+    counted = {m.pk: m for m in account_queryset().filter(pk__in=[m.pk for m in page.rows])}
+    page.rows = [counted[m.pk] for m in page.rows]
+    return page
+
+
+def account_history(account_id: int, limit: int) -> dict:
+    """Decisions on the member's content and actions on the account, newest first."""
+    get_account(account_id)
+    decisions = (
+        Decision.objects.filter(item__author_id=account_id)
+        .select_related("actor", "item")
+        .order_by("-id")[:limit]
+    )
+    actions = AuditEvent.objects.filter(target_type="account", target_id=str(account_id)).order_by(
+        "-id"
+    )[:limit]
+    return {"decisions": list(decisions), "account_events": list(actions)}
+
+
+def list_account_notes(account_id: int, after_id: int | None, limit: int) -> Page:
+    get_account(account_id)
+    return id_page(MemberNote.objects.filter(member_id=account_id), after_id, limit)
+
+
+def add_account_note(user, account_id: int, body: str) -> MemberNote:
+    """Must run inside a transaction. Touches the account so mirrors see the new count."""
+    now = timezone.now()
+    if not Member.objects.filter(pk=account_id).update(updated_at=now):
+        raise NotFound(f"No account with id {account_id}.")
+    note = MemberNote.objects.create(
+        member_id=account_id, author=user, author_username=user.get_username(), body=body
+    )
+    record_audit(user, "account.note", "account", account_id, {"note_id": note.pk, "body": body})
+    return note
+
+
+ACCOUNT_ACTIONS = ("suspend", "reactivate", "force_logout", "send_password_reset")
+
+
+def account_action(
+    user, account_id: int, action: str, reason_code: str, note: str, duration_hours
+) -> tuple[Member, Job | None]:
+    """Suspend, reactivate, force a logout or send a password reset. Must run inside a
+    transaction; the change, its audit event and any job commit together."""
+    now = timezone.now()
+    member = Member.objects.select_for_update().filter(pk=account_id).first()
+    if member is None:
+        raise NotFound(f"No account with id {account_id}.")
+    job = None
+    data = {"action": action, "reason_code": reason_code, "note": note}
+    if action == "suspend":
+        member.status = Member.Status.SUSPENDED
+        member.suspended_until = now + timedelta(hours=duration_hours) if duration_hours else None
+        # A suspended member must not keep a live session.
+        member.sessions_revoked_at = now
+        data["duration_hours"] = duration_hours
+        data["suspended_until"] = (
+            member.suspended_until.isoformat() if member.suspended_until else None
+        )
+    elif action == "reactivate":
+        if member.effective_status(now) != Member.Status.SUSPENDED:
+            raise Conflict(
+                message=f"{member.username} is not suspended, so there is nothing to reactivate.",
+                code="conflict",
+            )
+        member.status = Member.Status.ACTIVE
+        member.suspended_until = None
+    elif action == "force_logout":
+        member.sessions_revoked_at = now
+    elif action == "send_password_reset":
+        job = create_job(
+            user,
+            "send_password_reset",
+            {"account_id": member.pk},
+            f"Password reset mail to {member.username}",
+        )
+        data["job_id"] = job.pk
+    member.updated_at = now
+    member.save()
+    record_audit(user, f"account.{action}", "account", account_id, data)
+    return get_account(account_id), job
+
+
+# Jobs
+
+JOB_KINDS = tuple(job_kinds.HANDLERS)
+
+
+def create_job(user, kind: str, payload: dict, summary: str) -> Job:
+    """Create a pending job and enqueue its first attempt. Must run inside a transaction."""
+    now = timezone.now()
+    job = Job.objects.create(
+        kind=kind,
+        payload=payload,
+        payload_summary=summary[:300],
+        created_by=user,
+        created_at=now,
+        updated_at=now,
+    )
+    job_kinds.enqueue_attempt(job)
+    record_audit(user, "job.create", "job", job.pk, {"kind": kind, "summary": job.payload_summary})
+    return job
+
+
+def get_job(job_id: int) -> Job:
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"No job with id {job_id}.")
+    return job
+
+
+def filter_jobs(queryset, filters: dict):
+    if filters.get("kind"):
+        queryset = queryset.filter(kind=filters["kind"])
+    if filters.get("status"):
+        queryset = queryset.filter(status=filters["status"])
+    if filters.get("updated_since"):
+        queryset = queryset.filter(updated_at__gte=filters["updated_since"])
+    return queryset
+
+
+def jobs_page(filters: dict, cursor: str | None, limit: int) -> Page:
+    return keyset_page(filter_jobs(Job.objects.all(), filters), cursor, limit)
+
+
+RETRYABLE = (Job.Status.FAILED, Job.Status.CANCELLED)
+
+
+def retry_job(user, job_id: int) -> Job:
+    """Make a failed or cancelled job pending again and enqueue a new attempt."""
+    now = timezone.now()
+    updated = Job.objects.filter(pk=job_id, status__in=RETRYABLE).update(
+        status=Job.Status.PENDING, updated_at=now, finished_at=None
+    )
+    if not updated:
+        job = get_job(job_id)
+        raise Conflict(
+            message=f"Job {job_id} is {job.status}; only failed or cancelled jobs can be retried.",
+            code="conflict",
+            extra={"current_job": job_body(job)},
+        )
+    job = get_job(job_id)
+    job_kinds.enqueue_attempt(job)
+    record_audit(user, "job.retry", "job", job_id, {"kind": job.kind, "attempts": job.attempts})
+    return get_job(job_id)
+
+
+def retry_jobs_matching(user, filters: dict, max_jobs: int) -> list[Job]:
+    """Retry every failed (or cancelled) job matching the filter, up to max_jobs."""
+    status = filters.get("status") or Job.Status.FAILED
+    queryset = filter_jobs(Job.objects.filter(status__in=RETRYABLE), {**filters, "status": status})
+    ids = list(queryset.order_by("id").values_list("id", flat=True)[:max_jobs])
+    return [retry_job(user, job_id) for job_id in ids]
+
+
+def cancel_job(user, job_id: int) -> Job:
+    """Stop a pending job from starting; the worker skips it when it reaches the task."""
+    now = timezone.now()
+    updated = Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(
+        status=Job.Status.CANCELLED, updated_at=now, finished_at=now
+    )
+    if not updated:
+        job = get_job(job_id)
+        raise Conflict(
+            message=f"Job {job_id} is {job.status}; only pending jobs can be cancelled.",
+            code="conflict",
+            extra={"current_job": job_body(job)},
+        )
+    job = get_job(job_id)
+    record_audit(user, "job.cancel", "job", job_id, {"kind": job.kind})
+    return job
+
+
+def job_body(job: Job) -> dict:
+    from steward.serializers import JobSerializer
+
+    return JobSerializer(job).data

@@ -4,6 +4,8 @@ Every view sets its own authentication, permissions, parsers, renderers and exce
 handler, so the product's global REST_FRAMEWORK settings cannot change the API contract.
 """
 
+from datetime import UTC
+
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,13 +18,30 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from steward import auth, services
+from steward import auth, operations, services
 from steward.errors import StewardError, exception_handler, validation_error
 from steward.idempotency import run_idempotent
-from steward.models import ReasonTemplate
+from steward.models import Job, Member, ReasonTemplate
 from steward.pagination import parse_limit
-from steward.permissions import CanDecideItems, CanViewAudit, CanViewItems, HasAnyRole
+from steward.permissions import (
+    CanActOnAccounts,
+    CanActOnJobs,
+    CanDecideItems,
+    CanViewAccounts,
+    CanViewAudit,
+    CanViewItems,
+    CanViewJobs,
+    HasAnyRole,
+)
 from steward.serializers import (
+    AccountActionRequestSerializer,
+    AccountActionResultSerializer,
+    AccountHistorySerializer,
+    AccountNotePageSerializer,
+    AccountNoteRequestSerializer,
+    AccountNoteSerializer,
+    AccountPageSerializer,
+    AccountSerializer,
     AuditEventSerializer,
     AuditPageSerializer,
     ClaimResultSerializer,
@@ -32,12 +51,20 @@ from steward.serializers import (
     ErrorSerializer,
     ItemPageSerializer,
     ItemSerializer,
+    JobConflictSerializer,
+    JobPageSerializer,
+    JobRetryRequestSerializer,
+    JobRetryResultSerializer,
+    JobSerializer,
     LoginRequestSerializer,
     LogoutRequestSerializer,
     MeSerializer,
-    QueueListSerializer,
+    MutationBatchRequestSerializer,
+    MutationBatchResultSerializer,
+    QueuePageSerializer,
     QueueSerializer,
-    ReasonTemplateListSerializer,
+    ReasonTemplateDeltaSerializer,
+    ReasonTemplatePageSerializer,
     ReasonTemplateSerializer,
     RefreshRequestSerializer,
     TokenResponseSerializer,
@@ -51,6 +78,14 @@ _ERROR_DESCRIPTIONS = {
     409: "stale_version, conflict or claimed; `current` holds the item as it is now.",
     422: "idempotency_key_reused: the Idempotency-Key was used for a different request.",
 }
+
+LIMIT = OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 500, default 100.")
+UPDATED_AFTER = OpenApiParameter(
+    "updated_after",
+    OpenApiTypes.STR,
+    description="Opaque cursor: the next_cursor of the previous page (empty or absent: "
+    "from the beginning).",
+)
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -111,7 +146,12 @@ def _datetime_param(request, name):
         value = None
     if value is None or value.tzinfo is None:
         raise validation_error(name, "Must be an ISO 8601 date-time with a time zone.")
-    return value
+    try:
+        # PostgreSQL accepts UTC offsets up to +-15:59 only (Python allows +-23:59), and an
+        # offset can push year 1 or 9999 out of range: normalize here, answer 400 there.
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise validation_error(name, "Is out of the supported date range.") from None
 
 
 def _token_body(issued):
@@ -199,9 +239,26 @@ class QueueListView(StewardAPIView):
     permission_classes = [IsAuthenticated, CanViewItems]
 
     @extend_schema(
-        operation_id="queues_list", responses={200: QueueListSerializer, **errors(401, 403)}
+        operation_id="queues_list",
+        parameters=[
+            OpenApiParameter(
+                "updated_after",
+                OpenApiTypes.STR,
+                description="Delta mode when present (empty: from the beginning): pages by "
+                "(updated_at, id) and returns next_cursor and has_more. Without it, every "
+                "queue by priority and next_cursor null.",
+            ),
+            LIMIT,
+        ],
+        responses={200: QueuePageSerializer, **errors(400, 401, 403)},
     )
     def get(self, request):
+        if "updated_after" in request.query_params:
+            # Delta mode: keyset over (changed_at, id), where a queue changes whenever one
+            # of its items does (its counts move).
+            limit = parse_limit(request.query_params.get("limit"))
+            page = services.queues_page(request.query_params.get("updated_after"), limit)
+            return _page_response(QueueSerializer, page)
         queues = QueueSerializer(services.list_queues(), many=True).data
         return Response({"results": queues, "next_cursor": None})
 
@@ -245,10 +302,6 @@ class ItemDetailView(StewardAPIView):
         return Response(ItemSerializer(services.get_item(item_id)).data)
 
 
-def _serialize_item(item):
-    return ItemSerializer(item).data
-
-
 class DecisionCreateView(StewardAPIView):
     permission_classes = [IsAuthenticated, CanDecideItems]
 
@@ -262,24 +315,7 @@ class DecisionCreateView(StewardAPIView):
         },
     )
     def post(self, request, item_id):
-        serializer = DecisionRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-
-        def perform():
-            decision, item = services.decide_item(
-                request.user,
-                item_id,
-                data["action"],
-                data["reason_code"],
-                data["note"],
-                data["base_version"],
-                _serialize_item,
-            )
-            body = DecisionResultSerializer({"decision": decision, "item": item}).data
-            return status.HTTP_201_CREATED, body
-
-        return _idempotent_response(request, perform)
+        return _run_operation(request, "decide_item", item_id)
 
 
 class ClaimView(StewardAPIView):
@@ -289,32 +325,36 @@ class ClaimView(StewardAPIView):
         operation_id="items_claim",
         parameters=[IDEMPOTENCY_KEY],
         request=None,
-        responses={200: ClaimResultSerializer, **errors(401, 403, 404, 409, 422, conflict=True)},
+        responses={
+            200: ClaimResultSerializer,
+            **errors(400, 401, 403, 404, 409, 422, conflict=True),
+        },
     )
     def post(self, request, item_id):
-        def perform():
-            item = services.claim_item(request.user, item_id, _serialize_item)
-            return status.HTTP_200_OK, _claim_body(item)
-
-        return _idempotent_response(request, perform)
+        return _run_operation(request, "claim_item", item_id)
 
     @extend_schema(
         operation_id="items_release_claim",
         parameters=[IDEMPOTENCY_KEY],
         request=None,
-        responses={200: ClaimResultSerializer, **errors(401, 403, 404, 409, 422, conflict=True)},
+        responses={
+            200: ClaimResultSerializer,
+            **errors(400, 401, 403, 404, 409, 422, conflict=True),
+        },
     )
     def delete(self, request, item_id):
-        def perform():
-            item = services.release_claim(request.user, item_id, _serialize_item)
-            return status.HTTP_200_OK, _claim_body(item)
-
-        return _idempotent_response(request, perform)
+        return _run_operation(request, "release_item", item_id)
 
 
-def _claim_body(item):
-    item_body = _serialize_item(item)
-    return {"claim": item_body["claim"], "item": item_body}
+def _run_operation(request, name, target_id):
+    """A single mutation endpoint: the same operation POST /mutations runs in a batch."""
+    operation = operations.OPERATIONS[name]
+    data = operations.validated_args(operation, request.data)
+
+    def perform():
+        return operation.perform(request.user, target_id, data)
+
+    return _idempotent_response(request, perform)
 
 
 def _idempotent_response(request, perform):
@@ -378,9 +418,16 @@ class ReasonTemplateListView(StewardAPIView):
         parameters=[
             OpenApiParameter(
                 "scope", OpenApiTypes.STR, enum=[c for c, _ in ReasonTemplate.Scope.choices]
-            )
+            ),
+            OpenApiParameter(
+                "updated_after",
+                OpenApiTypes.STR,
+                description="Delta mode when present (empty: from the beginning): inactive "
+                "templates included, with next_cursor and has_more.",
+            ),
+            LIMIT,
         ],
-        responses={200: ReasonTemplateListSerializer, **errors(400, 401, 403)},
+        responses={200: ReasonTemplatePageSerializer, **errors(400, 401, 403)},
     )
     def get(self, request):
         scope = request.query_params.get("scope") or None
@@ -388,6 +435,12 @@ class ReasonTemplateListView(StewardAPIView):
             raise validation_error(
                 "scope", f"Must be one of: {', '.join(ReasonTemplate.Scope.values)}."
             )
+        if "updated_after" in request.query_params:
+            limit = parse_limit(request.query_params.get("limit"))
+            page = services.reason_templates_page(
+                scope, request.query_params.get("updated_after"), limit
+            )
+            return _page_response(ReasonTemplateDeltaSerializer, page)
         templates = services.list_reason_templates(scope)
         return Response(
             {
@@ -395,6 +448,238 @@ class ReasonTemplateListView(StewardAPIView):
                 "next_cursor": None,
             }
         )
+
+
+def _page_response(serializer_class, page):
+    return Response(
+        {
+            "results": serializer_class(page.rows, many=True).data,
+            "next_cursor": page.next_cursor,
+            "has_more": page.has_more,
+        }
+    )
+
+
+def _choice_param(request, name, choices):
+    value = request.query_params.get(name) or None
+    if value is not None and value not in choices:
+        raise validation_error(name, f"Must be one of: {', '.join(choices)}.")
+    return value
+
+
+# Accounts
+
+
+class AccountListView(StewardAPIView):
+    permission_classes = [IsAuthenticated, CanViewAccounts]
+
+    @extend_schema(
+        operation_id="accounts_list",
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, description="Search username, email, name."),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=list(Member.Status.values)),
+            UPDATED_AFTER,
+            LIMIT,
+        ],
+        responses={200: AccountPageSerializer, **errors(400, 401, 403)},
+    )
+    def get(self, request):
+        params = request.query_params
+        query = (params.get("q") or "").strip()[:200] or None
+        status_filter = _choice_param(request, "status", Member.Status.values)
+        limit = parse_limit(params.get("limit"))
+        page = services.accounts_page(query, status_filter, params.get("updated_after"), limit)
+        return _page_response(AccountSerializer, page)
+
+
+class AccountDetailView(StewardAPIView):
+    permission_classes = [IsAuthenticated, CanViewAccounts]
+
+    @extend_schema(
+        operation_id="accounts_retrieve",
+        responses={200: AccountSerializer, **errors(401, 403, 404)},
+    )
+    def get(self, request, account_id):
+        return Response(AccountSerializer(services.get_account(account_id)).data)
+
+
+class AccountHistoryView(StewardAPIView):
+    permission_classes = [IsAuthenticated, CanViewAccounts]
+
+    @extend_schema(
+        operation_id="accounts_history",
+        parameters=[LIMIT],
+        responses={200: AccountHistorySerializer, **errors(400, 401, 403, 404)},
+    )
+    def get(self, request, account_id):
+        limit = parse_limit(request.query_params.get("limit"))
+        return Response(AccountHistorySerializer(services.account_history(account_id, limit)).data)
+
+
+class AccountNotesView(StewardAPIView):
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsAuthenticated(), CanActOnAccounts()]
+        return [IsAuthenticated(), CanViewAccounts()]
+
+    @extend_schema(
+        operation_id="accounts_notes_list",
+        parameters=[
+            OpenApiParameter("after_id", OpenApiTypes.INT, description="Notes with a larger id."),
+            LIMIT,
+        ],
+        responses={200: AccountNotePageSerializer, **errors(400, 401, 403, 404)},
+    )
+    def get(self, request, account_id):
+        after_id = _int_param(request, "after_id", minimum=0)
+        limit = parse_limit(request.query_params.get("limit"))
+        page = services.list_account_notes(account_id, after_id, limit)
+        return _page_response(AccountNoteSerializer, page)
+
+    @extend_schema(
+        operation_id="accounts_notes_create",
+        parameters=[IDEMPOTENCY_KEY],
+        request=AccountNoteRequestSerializer,
+        responses={201: AccountNoteSerializer, **errors(400, 401, 403, 404, 422)},
+    )
+    def post(self, request, account_id):
+        return _run_operation(request, "add_account_note", account_id)
+
+
+class AccountActionView(StewardAPIView):
+    permission_classes = [IsAuthenticated, CanActOnAccounts]
+
+    @extend_schema(
+        operation_id="accounts_act",
+        parameters=[IDEMPOTENCY_KEY],
+        request=AccountActionRequestSerializer,
+        responses={200: AccountActionResultSerializer, **errors(400, 401, 403, 404, 409, 422)},
+    )
+    def post(self, request, account_id):
+        return _run_operation(request, "account_action", account_id)
+
+
+# Jobs
+
+
+def _job_filters(request):
+    return {
+        "kind": _choice_param(request, "kind", services.JOB_KINDS),
+        "status": _choice_param(request, "status", Job.Status.values),
+    }
+
+
+class JobListView(StewardAPIView):
+    permission_classes = [IsAuthenticated, CanViewJobs]
+
+    @extend_schema(
+        operation_id="jobs_list",
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=list(services.JOB_KINDS)),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=list(Job.Status.values)),
+            UPDATED_AFTER,
+            LIMIT,
+        ],
+        responses={200: JobPageSerializer, **errors(400, 401, 403)},
+    )
+    def get(self, request):
+        filters = _job_filters(request)
+        limit = parse_limit(request.query_params.get("limit"))
+        page = services.jobs_page(filters, request.query_params.get("updated_after"), limit)
+        return _page_response(JobSerializer, page)
+
+
+class JobDetailView(StewardAPIView):
+    permission_classes = [IsAuthenticated, CanViewJobs]
+
+    @extend_schema(
+        operation_id="jobs_retrieve", responses={200: JobSerializer, **errors(401, 403, 404)}
+    )
+    def get(self, request, job_id):
+        return Response(JobSerializer(services.get_job(job_id)).data)
+
+
+class JobRetryView(StewardAPIView):
+    permission_classes = [IsAuthenticated, CanActOnJobs]
+
+    @extend_schema(
+        operation_id="jobs_retry",
+        parameters=[IDEMPOTENCY_KEY],
+        request=None,
+        responses={
+            200: JobSerializer,
+            **errors(400, 401, 403, 404, 422),
+            409: OpenApiResponse(JobConflictSerializer, description="The job is not retryable."),
+        },
+    )
+    def post(self, request, job_id):
+        return _run_operation(request, "retry_job", job_id)
+
+
+class JobCancelView(StewardAPIView):
+    permission_classes = [IsAuthenticated, CanActOnJobs]
+
+    @extend_schema(
+        operation_id="jobs_cancel",
+        parameters=[IDEMPOTENCY_KEY],
+        request=None,
+        responses={
+            200: JobSerializer,
+            **errors(400, 401, 403, 404, 422),
+            409: OpenApiResponse(JobConflictSerializer, description="The job is not pending."),
+        },
+    )
+    def post(self, request, job_id):
+        return _run_operation(request, "cancel_job", job_id)
+
+
+class JobRetryMatchingView(StewardAPIView):
+    permission_classes = [IsAuthenticated, CanActOnJobs]
+
+    @extend_schema(
+        operation_id="jobs_retry_matching",
+        parameters=[IDEMPOTENCY_KEY],
+        request=JobRetryRequestSerializer,
+        responses={200: JobRetryResultSerializer, **errors(400, 401, 403, 422)},
+    )
+    def post(self, request):
+        serializer = JobRetryRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["kind"] and data["kind"] not in services.JOB_KINDS:
+            raise validation_error("kind", f"Must be one of: {', '.join(services.JOB_KINDS)}.")
+
+        def perform():
+            jobs = services.retry_jobs_matching(
+                request.user, {"kind": data["kind"], "status": data["status"]}, data["max_jobs"]
+            )
+            return status.HTTP_200_OK, {"retried": JobSerializer(jobs, many=True).data}
+
+        return _idempotent_response(request, perform)
+
+
+# Batches
+
+
+class MutationBatchView(StewardAPIView):
+    permission_classes = [IsAuthenticated, HasAnyRole]
+
+    @extend_schema(
+        operation_id="mutations_batch",
+        request=MutationBatchRequestSerializer,
+        responses={200: MutationBatchResultSerializer, **errors(400, 401, 403)},
+        description="Runs up to 100 operations in order, each in its own transaction under "
+        "its own idempotency key, answering each exactly as its single endpoint would.",
+    )
+    def post(self, request):
+        serializer = MutationBatchRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        operations_data = serializer.validated_data["operations"]
+        keys = [entry["idempotency_key"] for entry in operations_data]
+        if len(set(keys)) != len(keys):
+            raise validation_error("operations", "Each operation needs its own idempotency_key.")
+        results = [operations.run_batch_operation(request.user, entry) for entry in operations_data]
+        return Response({"results": results})
 
 
 class NotFoundView(StewardAPIView):

@@ -30,4 +30,8 @@ def test_every_error_response_uses_the_error_shape():
             for status, response in statuses.items():
                 if status.startswith("4"):
                     ref = response["content"]["application/json"]["schema"]["$ref"]
-                    assert ref.split("/")[-1] in {"Error", "Conflict"}, (method, path, status)
+                    assert ref.split("/")[-1] in {"Error", "Conflict", "JobConflict"}, (
+                        method,
+                        path,
+                        status,
+                    )
