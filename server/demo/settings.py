@@ -128,6 +128,11 @@ EMAIL_BACKEND = os.environ.get(
 )
 DEFAULT_FROM_EMAIL = "steward-demo@example.com"
 
+# GET /api/v1/events under ASGI: how often a connection checks for changes, and how long
+# it stays open before the client reconnects.
+STEWARD_EVENTS_POLL_SECONDS = float(os.environ.get("STEWARD_EVENTS_POLL_SECONDS", 1.0))
+STEWARD_EVENTS_MAX_SECONDS = float(os.environ.get("STEWARD_EVENTS_MAX_SECONDS", 300))
+
 # Seconds an access token lives; refresh tokens live much longer and rotate on use.
 STEWARD_ACCESS_TOKEN_TTL = int(os.environ.get("STEWARD_ACCESS_TOKEN_TTL", 15 * 60))
 

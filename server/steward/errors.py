@@ -95,7 +95,10 @@ def _flatten_fields(detail, prefix=""):
     fields = {}
     if isinstance(detail, dict):
         for name, value in detail.items():
-            key = f"{prefix}.{name}" if prefix else str(name)
+            if prefix and name == "non_field_errors":
+                key = prefix  # "operations", not "operations.non_field_errors"
+            else:
+                key = f"{prefix}.{name}" if prefix else str(name)
             fields.update(_flatten_fields(value, key))
     elif isinstance(detail, list):
         if all(not isinstance(value, (dict, list)) for value in detail):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from steward.models import Job
 from steward.permissions import ROLE_PERMISSIONS
 
 ALLOWED = {
@@ -15,14 +16,61 @@ ALLOWED = {
     ("delete", "/api/v1/items/{id}/claim"): {"moderator", "admin"},
     ("get", "/api/v1/audit"): {"support", "admin"},
     ("get", "/api/v1/reason-templates"): {"moderator", "support", "admin"},
+    ("get", "/api/v1/accounts"): {"support", "admin"},
+    ("get", "/api/v1/accounts/{account}"): {"support", "admin"},
+    ("get", "/api/v1/accounts/{account}/history"): {"support", "admin"},
+    ("get", "/api/v1/accounts/{account}/notes"): {"support", "admin"},
+    ("post", "/api/v1/accounts/{account}/notes"): {"support", "admin"},
+    ("post", "/api/v1/accounts/{account}/actions"): {"support", "admin"},
+    ("get", "/api/v1/jobs"): {"admin"},
+    ("get", "/api/v1/jobs/{job}"): {"admin"},
+    ("post", "/api/v1/jobs/{job}/retry"): {"admin"},
+    ("post", "/api/v1/jobs/{job}/cancel"): {"admin"},
+    ("post", "/api/v1/jobs/retry"): {"admin"},
+    ("post", "/api/v1/mutations"): {"moderator", "support", "admin"},
+    ("get", "/api/v1/events"): {"moderator", "support", "admin"},
 }
+BODIES = {
+    "/decisions": {"action": "approve", "base_version": 1},
+    "/notes": {"body": "A note."},
+    "/actions": {"action": "force_logout"},
+    "/jobs/retry": {},
+    "/mutations": {"operations": [{"idempotency_key": "k", "op": "claim_item", "target_id": 1}]},
+}
+
+
+def test_the_matrix_covers_every_endpoint():
+    """A new route without a row here fails, so the matrix cannot silently fall behind."""
+    from steward import urls
+
+    routes = {str(p.pattern) for p in urls.urlpatterns} - {
+        "auth/login",
+        "auth/refresh",
+        "auth/logout",
+        "schema",
+        "^.*$",
+    }
+    covered = {
+        path.removeprefix("/api/v1/")
+        .replace("{id}", "<int:item_id>")
+        .replace("{account}", "<int:account_id>")
+        .replace("{job}", "<int:job_id>")
+        for _, path in ALLOWED
+    }
+    assert routes == covered
+
+
 ROLES = ["moderator", "support", "admin", "none"]
 
 
 def call(client, method, path, item):
-    url = path.format(id=item.id)
-    if method == "post" and url.endswith("/decisions"):
-        return client.post(url, {"action": "approve", "base_version": 1}, format="json")
+    job = Job.objects.create(kind="send_email", status="failed")
+    url = path.format(id=item.id, account=item.author_id, job=job.id)
+    if path.endswith("/cancel"):
+        Job.objects.filter(pk=job.id).update(status="pending")
+    for suffix, body in BODIES.items():
+        if method == "post" and url.endswith(suffix):
+            return client.post(url, body, format="json")
     return getattr(client, method)(url)
 
 
