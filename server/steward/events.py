@@ -90,8 +90,13 @@ CURSORS = {
 
 
 def snapshot(collections) -> dict:
-    close_old_connections()
     return {name: CURSORS[name]() for name in collections}
+
+
+def _long_lived_snapshot(collections) -> dict:
+    # A stream outlives the request cycle that normally recycles connections.
+    close_old_connections()
+    return snapshot(collections)
 
 
 def format_event(event_id: int, collection: str, cursor) -> str:
@@ -109,7 +114,7 @@ def wsgi_stream(collections):
 async def asgi_stream(collections):
     poll = float(getattr(settings, "STEWARD_EVENTS_POLL_SECONDS", 1.0))
     lifetime = float(getattr(settings, "STEWARD_EVENTS_MAX_SECONDS", 300))
-    take_snapshot = sync_to_async(snapshot)
+    take_snapshot = sync_to_async(_long_lived_snapshot)
     started = last_sent = time.monotonic()
     event_id = 0
     sent = {}

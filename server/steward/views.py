@@ -4,7 +4,7 @@ Every view sets its own authentication, permissions, parsers, renderers and exce
 handler, so the product's global REST_FRAMEWORK settings cannot change the API contract.
 """
 
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -136,6 +136,12 @@ def _int_param(request, name, minimum=None):
     return value
 
 
+# The offsets time zones really use. Python accepts up to +-23:59 and PostgreSQL up to
+# +-15:59, so an offset like +20:56 once reached the database and came back as a 500.
+MIN_UTC_OFFSET = -timedelta(hours=12)
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
 def _datetime_param(request, name):
     raw = request.query_params.get(name)
     if raw in (None, ""):
@@ -146,6 +152,9 @@ def _datetime_param(request, name):
         value = None
     if value is None or value.tzinfo is None:
         raise validation_error(name, "Must be an ISO 8601 date-time with a time zone.")
+    offset = value.utcoffset()
+    if offset is None or not MIN_UTC_OFFSET <= offset <= MAX_UTC_OFFSET:
+        raise validation_error(name, "The UTC offset must be between -12:00 and +14:00.")
     try:
         # PostgreSQL accepts UTC offsets up to +-15:59 only (Python allows +-23:59), and an
         # offset can push year 1 or 9999 out of range: normalize here, answer 400 there.

@@ -3,8 +3,10 @@
 from io import StringIO
 from pathlib import Path
 
+import pytest
 import yaml
 from django.core.management import call_command
+from django.db import connection
 
 COMMITTED = Path(__file__).resolve().parents[3] / "api" / "openapi.yaml"
 REGENERATE = "cd server && ../.venv/bin/python manage.py spectacular --file ../api/openapi.yaml"
@@ -16,6 +18,11 @@ def generate():
     return out.getvalue()
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="api/openapi.yaml is generated on SQLite: Django takes the integer bounds of model "
+    "fields from the database backend, so PostgreSQL gives other maximums.",
+)
 def test_committed_openapi_is_up_to_date():
     assert COMMITTED.read_text() == generate(), f"api/openapi.yaml is stale: run {REGENERATE}"
 
