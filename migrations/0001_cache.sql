@@ -30,9 +30,16 @@ CREATE TABLE items (
     updated_at       TEXT NOT NULL,
     -- A local decision the server has not confirmed yet. `state` stays the server's;
     -- readers overlay this, so rolling back is clearing it.
-    pending_action   TEXT
+    pending_action   TEXT,
+    -- What the user sees: the server's state, or the state a pending decision leads to.
+    effective_state  TEXT GENERATED ALWAYS AS (
+        CASE pending_action
+            WHEN 'approve' THEN 'approved' WHEN 'remove' THEN 'removed'
+            WHEN 'escalate' THEN 'escalated' WHEN 'ignore' THEN 'ignored'
+            ELSE state END) VIRTUAL
 );
-CREATE INDEX items_by_queue_state ON items (queue_id, state, created_at, id);
+CREATE INDEX items_by_queue_state ON items (queue_id, effective_state, created_at, id);
+CREATE INDEX items_by_author ON items (author_id, updated_at);
 
 -- Where each delta feed stopped; written in the same transaction as the rows it covers.
 CREATE TABLE sync_cursors (
@@ -50,12 +57,30 @@ CREATE TABLE outbox (
     payload_json     TEXT NOT NULL,
     base_version     INTEGER NOT NULL,
     status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'conflict', 'rejected')),
+    -- One user action (a bulk decision is one group): undone together.
+    group_id         TEXT NOT NULL,
+    -- The push waits until then, so the user can undo; the undo window.
+    not_before       TEXT NOT NULL,
+    -- Set (and committed) before the request goes out: such a row can no longer be
+    -- undone, and after a crash it is sent again with the same idempotency key.
+    sending          INTEGER NOT NULL DEFAULT 0,
     attempts         INTEGER NOT NULL DEFAULT 0,
     last_error       TEXT,
     server_state_json TEXT,
     created_at       TEXT NOT NULL
 );
 CREATE INDEX outbox_by_status ON outbox (status, id);
+
+CREATE TABLE reason_templates (
+    id          INTEGER PRIMARY KEY,
+    scope       TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    label       TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    actions_json TEXT NOT NULL,
+    position    INTEGER NOT NULL,
+    updated_at  TEXT NOT NULL
+);
 
 -- Small facts about this cache: the signed-in user (no secrets), schema notes.
 CREATE TABLE meta (

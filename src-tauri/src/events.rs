@@ -1,11 +1,15 @@
-//! Typed events for the UI, fed from the engine's broadcast channel.
+//! Typed events for the UI, fed from the engine's broadcast channel, and the OS
+//! notifications the engine's events turn into.
 
 use serde::{Deserialize, Serialize};
-use steward_core::SyncStatus;
+use steward_core::notify::NotificationPolicy;
+use steward_core::{AppError, SyncStatus};
 use steward_engine::EngineEvent;
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tauri_specta::Event;
 use tokio::sync::broadcast;
+
+use crate::notifications;
 
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct SyncStatusChanged {
@@ -18,28 +22,87 @@ pub struct CollectionChanged {
     pub collection: String,
 }
 
-/// Forwards engine events to the window until the engine goes away.
+/// The server refused an action for good; the UI shows the message.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct ActionRefused {
+    pub error: AppError,
+}
+
+/// The session ended by itself; the UI asks the user to sign in again.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct SessionExpired {}
+
+/// New items arrived in a high-priority queue.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct NewHighPriorityItems {
+    pub queue_id: i64,
+    pub queue_name: String,
+    pub count: i64,
+}
+
+/// Minimum time between two OS notifications.
+const NOTIFICATION_INTERVAL_MS: u64 = 20_000;
+
+/// Forwards engine events to the window and feeds the notification policy, until the
+/// engine goes away.
 pub fn forward<R: Runtime>(app: AppHandle<R>, mut events: broadcast::Receiver<EngineEvent>) {
     tauri::async_runtime::spawn(async move {
+        let mut policy = NotificationPolicy::new(NOTIFICATION_INTERVAL_MS);
+        let started = std::time::Instant::now();
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         loop {
-            let event = match events.recv().await {
-                Ok(event) => event,
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "the UI missed engine events");
-                    continue;
+            tokio::select! {
+                received = events.recv() => match received {
+                    Ok(event) => emit(&app, event, &mut policy),
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "the UI missed engine events");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                _ = tick.tick() => {
+                    // Notifications are for when the user is elsewhere; a focused window
+                    // shows the same news itself.
+                    if window_focused(&app) {
+                        policy.discard();
+                    } else if let Some(notice) = policy.poll(started.elapsed().as_millis() as u64) {
+                        notifications::show(notice);
+                    }
                 }
-                Err(broadcast::error::RecvError::Closed) => return,
-            };
-            let sent = match event {
-                EngineEvent::SyncStatusChanged(status) => SyncStatusChanged { status }.emit(&app),
-                EngineEvent::CollectionChanged(collection) => CollectionChanged {
-                    collection: collection.to_string(),
-                }
-                .emit(&app),
-            };
-            if let Err(error) = sent {
-                tracing::warn!(%error, "could not emit an event to the UI");
             }
         }
     });
+}
+
+fn emit<R: Runtime>(app: &AppHandle<R>, event: EngineEvent, policy: &mut NotificationPolicy) {
+    let sent = match event {
+        EngineEvent::SyncStatusChanged(status) => SyncStatusChanged { status }.emit(app),
+        EngineEvent::CollectionChanged(collection) => CollectionChanged {
+            collection: collection.to_string(),
+        }
+        .emit(app),
+        EngineEvent::ActionRefused(error) => ActionRefused { error }.emit(app),
+        EngineEvent::SessionExpired => SessionExpired {}.emit(app),
+        EngineEvent::NewHighPriorityItems {
+            queue_id,
+            queue_name,
+            count,
+        } => {
+            policy.offer_new_items(&queue_name, count);
+            NewHighPriorityItems {
+                queue_id,
+                queue_name,
+                count,
+            }
+            .emit(app)
+        }
+    };
+    if let Err(error) = sent {
+        tracing::warn!(%error, "could not emit an event to the UI");
+    }
+}
+
+fn window_focused<R: Runtime>(app: &AppHandle<R>) -> bool {
+    app.get_webview_window("main")
+        .and_then(|window| window.is_focused().ok())
+        .unwrap_or(false)
 }

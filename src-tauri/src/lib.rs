@@ -5,12 +5,17 @@
 
 mod commands;
 mod events;
+pub mod notifications;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use steward_engine::logging::LogSink;
 use steward_engine::{Engine, EngineConfig};
 use tauri::{Manager, Runtime};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// The one list of commands and events the UI may use; the TypeScript bindings are
 /// generated from it (see the `bindings_are_fresh` test).
@@ -18,18 +23,32 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
     tauri_specta::Builder::<R>::new()
         .commands(tauri_specta::collect_commands![
             commands::get_app_state,
+            commands::list_profiles,
+            commands::save_profile,
+            commands::switch_profile,
             commands::sign_in,
             commands::sign_out,
             commands::list_queues,
             commands::list_queue_items,
+            commands::list_items,
             commands::get_item,
             commands::decide_item,
+            commands::decide_items,
+            commands::undo_last,
+            commands::claim_item,
+            commands::release_item,
+            commands::list_reason_templates,
+            commands::list_conflicts,
+            commands::resolve_conflict,
             commands::sync_now,
             commands::get_sync_status,
         ])
         .events(tauri_specta::collect_events![
             events::SyncStatusChanged,
             events::CollectionChanged,
+            events::ActionRefused,
+            events::SessionExpired,
+            events::NewHighPriorityItems,
         ])
         .dangerously_cast_bigints_to_number()
         .disable_serde_phases()
@@ -50,8 +69,13 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
-            let mut config = EngineConfig::new(data_dir(app)?);
+            let data_dir = data_dir(app)?;
+            let mut config = EngineConfig::new(data_dir.clone());
             config.default_server_url = std::env::var("STEWARD_SERVER_URL").ok();
+            config.log_sink = app.try_state::<LogSink>().map(|sink| sink.inner().clone());
+            if let Some(sink) = &config.log_sink {
+                sink.set_dir(&data_dir.join("logs"));
+            }
             let engine = tauri::async_runtime::block_on(Engine::open(config))?;
             events::forward(app.handle().clone(), engine.subscribe());
             app.manage(Arc::clone(&engine));
@@ -60,14 +84,26 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 }
 
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
-                .unwrap_or_else(|_| "info".into()),
+    // Lines go to stderr and, redacted, to the active profile's rolling log file. The sink
+    // starts in the temp dir and moves to the data dir once it is known.
+    let sink = LogSink::new(&std::env::temp_dir().join("steward-logs"));
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG").unwrap_or_else(|_| "info".into())
+    };
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(filter()),
         )
-        .with_writer(std::io::stderr)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(sink.clone())
+                .with_filter(filter()),
+        )
         .init();
-    run_app(tauri::Builder::default())
+    run_app(tauri::Builder::default().manage(sink))
         .run(tauri::generate_context!())
         .expect("Steward could not start its window");
 }

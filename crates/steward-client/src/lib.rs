@@ -17,7 +17,8 @@ use url::Url;
 
 pub use crate::error::ClientError;
 use crate::wire::{
-    ApiAuditEvent, ApiItem, ApiQueue, DecisionRequest, DecisionResponse, LoginResponse, Me, Page,
+    ApiAuditEvent, ApiItem, ApiQueue, ApiReasonTemplate, DecisionRequest, DecisionResponse,
+    LoginResponse, Me, Page,
 };
 
 /// How long one request may take before the server counts as unreachable.
@@ -125,6 +126,54 @@ impl Client {
             .header("Idempotency-Key", idempotency_key)
             .json(decision);
         self.send_json(request).await
+    }
+
+    /// Pushes one outbox operation to its endpoint. The same `idempotency_key` never
+    /// applies twice on the server; a replay returns the first answer.
+    pub async fn push_operation(
+        &self,
+        access: &str,
+        kind: &str,
+        target_id: i64,
+        args: &serde_json::Value,
+        idempotency_key: &str,
+    ) -> Result<serde_json::Value, ClientError> {
+        let request = match kind {
+            "decide_item" => self
+                .request(
+                    Method::POST,
+                    &format!("items/{target_id}/decisions"),
+                    Some(access),
+                )?
+                .json(args),
+            "claim_item" => self.request(
+                Method::POST,
+                &format!("items/{target_id}/claim"),
+                Some(access),
+            )?,
+            "release_item" => self.request(
+                Method::DELETE,
+                &format!("items/{target_id}/claim"),
+                Some(access),
+            )?,
+            other => {
+                return Err(ClientError::Internal(format!(
+                    "no endpoint for outbox operation {other:?}"
+                )));
+            }
+        };
+        self.send_json(request.header("Idempotency-Key", idempotency_key))
+            .await
+    }
+
+    pub async fn reason_templates(
+        &self,
+        access: &str,
+    ) -> Result<Vec<ApiReasonTemplate>, ClientError> {
+        let page: Page<ApiReasonTemplate> = self
+            .send_json(self.request(Method::GET, "reason-templates", Some(access))?)
+            .await?;
+        Ok(page.results)
     }
 
     /// One page of the audit feed, ascending by id, with optional filters.

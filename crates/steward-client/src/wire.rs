@@ -9,6 +9,9 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
     #[serde(default)]
     pub has_more: bool,
+    /// Rows after this page, when the server counts them (for progress bars).
+    #[serde(default)]
+    pub total: Option<i64>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -133,4 +136,20 @@ pub struct ApiAuditEvent {
     pub created_at: String,
     #[serde(default)]
     pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiReasonTemplate {
+    pub id: i64,
+    pub scope: String,
+    pub code: String,
+    pub label: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub actions: Vec<String>,
+    #[serde(default)]
+    pub position: i64,
+    #[serde(default)]
+    pub updated_at: String,
 }

@@ -7,10 +7,13 @@
 
 pub mod error;
 pub mod model;
+pub mod notify;
 pub mod push;
 
 pub use error::{AppError, ErrorCode};
 pub use model::{
-    AppState, AuthorInfo, ClaimInfo, DecisionAction, ItemDetail, ItemState, ItemSummary,
-    QueueSummary, ReportInfo, SessionInfo, SyncStatus, UserInfo,
+    AppState, AuthorHistoryEntry, AuthorInfo, BootstrapProgress, BulkOutcome, ClaimInfo,
+    ConflictInfo, ConflictResolution, DecisionAction, ItemDetail, ItemPage, ItemSort, ItemState,
+    ItemSummary, ProfileInfo, QueueSummary, ReasonTemplate, ReportInfo, SessionInfo, SkippedItem,
+    SyncStatus, UndoOutcome, UserInfo,
 };

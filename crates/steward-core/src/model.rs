@@ -13,6 +13,18 @@ pub struct UserInfo {
     pub permissions: Vec<String>,
 }
 
+/// An environment Steward can sign in to (local, staging, production, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ProfileInfo {
+    pub name: String,
+    pub server_url: String,
+    /// Production is visibly marked and destructive bulk actions there ask first.
+    pub production: bool,
+    /// The account last signed in on this profile, if any.
+    pub username: Option<String>,
+    pub active: bool,
+}
+
 /// The signed-in account of the active profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct SessionInfo {
@@ -157,9 +169,114 @@ pub struct ItemDetail {
     /// The reported content after the engine's allow-list sanitizer: no scripts, no event
     /// handlers, no remote resources. The UI still renders it in a sandboxed frame.
     pub safe_html: String,
+    /// How many images were held back (their sources removed) by the sanitizer.
+    pub blocked_images: i64,
     pub author: AuthorInfo,
     pub reports: Vec<ReportInfo>,
     pub claim: Option<ClaimInfo>,
+    /// Whether the claim is the signed-in user's own.
+    pub claimed_by_me: bool,
+    /// Earlier items by the same author that were decided, newest first (from the cache).
+    pub author_history: Vec<AuthorHistoryEntry>,
+    /// How many of the author's items were removed: the author's strikes.
+    pub author_strikes: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct AuthorHistoryEntry {
+    pub item_id: i64,
+    pub title: String,
+    pub state: ItemState,
+    pub updated_at: String,
+}
+
+/// How an item list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemSort {
+    OldestFirst,
+    NewestFirst,
+    MostReported,
+}
+
+/// One window of an item list, for a virtualized view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ItemPage {
+    /// How many items match in all.
+    pub total: i64,
+    pub offset: i64,
+    pub items: Vec<ItemSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ReasonTemplate {
+    pub id: i64,
+    /// "decision" or "account".
+    pub scope: String,
+    pub code: String,
+    pub label: String,
+    pub text: String,
+    /// The actions this reason fits (for decisions: approve, remove, ...); empty means any.
+    pub actions: Vec<String>,
+}
+
+/// The outcome of a (bulk) decision: what was queued, what was skipped and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct BulkOutcome {
+    pub queued: Vec<ItemSummary>,
+    pub skipped: Vec<SkippedItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct SkippedItem {
+    pub item_id: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct UndoOutcome {
+    /// The items whose pending decisions were withdrawn.
+    pub item_ids: Vec<i64>,
+}
+
+/// A decision the server refused because its state had moved on, kept for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ConflictInfo {
+    pub outbox_id: i64,
+    pub item_id: i64,
+    pub title: String,
+    pub my_action: DecisionAction,
+    pub my_reason_code: String,
+    pub my_note: String,
+    pub my_base_version: i64,
+    /// The item as the server has it now.
+    pub server_state: ItemState,
+    pub server_version: i64,
+    pub message: String,
+    pub created_at: String,
+}
+
+/// What the user chooses for a conflict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConflictResolution {
+    /// Forget the local decision; the server's state stands.
+    Drop,
+    /// Decide again on the server's current version.
+    DecideAgain {
+        action: DecisionAction,
+        reason_code: Option<String>,
+        note: Option<String>,
+    },
+}
+
+/// Progress of the first full download of a collection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct BootstrapProgress {
+    pub collection: String,
+    pub done: i64,
+    /// Unknown until the server says.
+    pub total: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, specta::Type)]
@@ -172,4 +289,6 @@ pub struct SyncStatus {
     pub conflicts: i64,
     pub last_synced_at: Option<String>,
     pub last_error: Option<AppError>,
+    /// Set while a collection is downloaded for the first time.
+    pub bootstrap: Option<BootstrapProgress>,
 }

@@ -1,15 +1,18 @@
 //! The engine of Steward: the facade the desktop shell (and later a CLI) calls.
 //!
-//! It owns the signed-in session of the active profile, the local cache, and one
-//! background worker that pushes the outbox and pulls delta feeds. Every read the UI makes
-//! is served from the cache; every action is written to the outbox first and pushed
-//! later, so nothing the user does waits on, or is lost to, the network.
+//! It owns the profiles (environments), the signed-in session of the active one, its
+//! local cache, and one background worker that pushes the outbox and pulls delta feeds.
+//! Every read the UI makes is served from the cache; every action is written to the
+//! outbox first and pushed later, so nothing the user does waits on, or is lost to, the
+//! network.
 
 mod keychain;
+pub mod logging;
+pub mod outbox;
 mod profile;
 mod records;
 mod sanitize;
-mod session;
+pub mod session;
 mod sync;
 
 use std::path::PathBuf;
@@ -18,18 +21,19 @@ use std::time::Duration;
 
 use steward_client::Client;
 use steward_core::{
-    AppError, AppState, AuthorInfo, ClaimInfo, DecisionAction, ErrorCode, ItemDetail, ItemSummary,
-    QueueSummary, ReportInfo, SessionInfo, SyncStatus, UserInfo,
+    AppError, AppState, AuthorInfo, BulkOutcome, ClaimInfo, ConflictInfo, ConflictResolution,
+    DecisionAction, ErrorCode, ItemDetail, ItemPage, ItemSort, ItemState, ItemSummary, ProfileInfo,
+    QueueSummary, ReasonTemplate, ReportInfo, SessionInfo, SyncStatus, UndoOutcome, UserInfo,
 };
-use steward_store::{NewDecision, Store, StoreError};
+use steward_store::{NewAction, OutboxKind, Store, StoreError};
 use tokio::sync::{Mutex, broadcast};
 
 pub use crate::keychain::KeychainEntry;
 pub use crate::profile::ProfileRecord;
-pub use crate::sanitize::sanitize_html;
+pub use crate::sanitize::{SanitizedHtml, sanitize_html};
 use crate::session::Session;
-use crate::sync::Active;
 pub use crate::sync::SyncOutcome;
+use crate::sync::{Active, WorkerConfig};
 
 /// What the engine tells the shell about, as it happens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +41,16 @@ pub enum EngineEvent {
     SyncStatusChanged(SyncStatus),
     /// A cached collection changed: "queues" or "items".
     CollectionChanged(&'static str),
+    /// New open items arrived in a queue at or above the high-priority threshold.
+    NewHighPriorityItems {
+        queue_id: i64,
+        queue_name: String,
+        count: i64,
+    },
+    /// The server refused an action for good (403, 422, a lost claim); it was rolled back.
+    ActionRefused(AppError),
+    /// The session ended by itself; the UI should ask the user to sign in again.
+    SessionExpired,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +63,14 @@ pub struct EngineConfig {
     pub keychain_service: String,
     /// How often to pull when nothing else wakes the worker.
     pub poll_interval: Duration,
+    /// How long a decision waits before it is pushed, so it can be undone.
+    pub undo_window: Duration,
+    /// How long a claim made by opening an item lasts locally until the server answers.
+    pub claim_lease: Duration,
+    /// Queues at or above this priority raise "new item" events.
+    pub high_priority: i64,
+    /// Where the shell's log lines go; the engine points it at the active profile.
+    pub log_sink: Option<logging::LogSink>,
 }
 
 impl EngineConfig {
@@ -58,6 +80,10 @@ impl EngineConfig {
             default_server_url: None,
             keychain_service: "dev.steward.desktop".to_string(),
             poll_interval: Duration::from_secs(15),
+            undo_window: Duration::from_secs(5),
+            claim_lease: Duration::from_secs(300),
+            high_priority: 10,
+            log_sink: None,
         }
     }
 }
@@ -65,41 +91,43 @@ impl EngineConfig {
 pub struct Engine {
     config: EngineConfig,
     events: broadcast::Sender<EngineEvent>,
+    /// Profiles and the active one; held while switching so two switches never interleave.
+    profiles: Mutex<profile::Profiles>,
     active: Mutex<Option<Arc<Active>>>,
     /// Why the last session ended without the user signing out.
     sign_in_reason: Mutex<Option<AppError>>,
 }
 
-/// The only profile the walking skeleton keeps; profiles per environment come next.
+/// The profile created on first sign-in when the user has not made one.
 const DEFAULT_PROFILE: &str = "default";
 
 impl Engine {
-    /// Opens the engine and, when a session was saved, restores it from the keychain.
+    /// Opens the engine and, when the active profile has a saved session, restores it.
     pub async fn open(config: EngineConfig) -> Result<Arc<Self>, AppError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             AppError::storage(format!("cannot create {}: {e}", config.data_dir.display()))
         })?;
-        let (events, _) = broadcast::channel(256);
+        let profiles = profile::load(&config.data_dir)?;
+        let (events, _) = broadcast::channel(1024);
         let engine = Arc::new(Self {
             config,
             events,
+            profiles: Mutex::new(profiles.clone()),
             active: Mutex::new(None),
             sign_in_reason: Mutex::new(None),
         });
-        if let Some(record) = profile::load_active(&engine.config.data_dir)? {
-            match engine.restore(record).await {
-                Ok(active) => *engine.active.lock().await = Some(active),
-                Err(reason) => {
-                    tracing::warn!(code = ?reason.code, "saved session not restored");
-                    *engine.sign_in_reason.lock().await = Some(reason);
-                }
-            }
+        if let Some(record) = profiles.active().cloned() {
+            engine.activate(record).await;
         }
         Ok(engine)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
         self.events.subscribe()
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.config.data_dir
     }
 
     pub async fn app_state(&self) -> AppState {
@@ -115,11 +143,81 @@ impl Engine {
             },
             None => None,
         };
+        let default_server_url = match self.profiles.lock().await.active() {
+            Some(profile) => Some(profile.server_url.clone()),
+            None => self.config.default_server_url.clone(),
+        };
         AppState {
             session,
-            default_server_url: self.config.default_server_url.clone(),
+            default_server_url,
             needs_sign_in_reason: reason,
         }
+    }
+
+    pub async fn list_profiles(&self) -> Vec<ProfileInfo> {
+        self.profiles.lock().await.infos()
+    }
+
+    /// Adds a profile or changes one. The server of a signed-in profile cannot change:
+    /// its cache and keychain entry belong to that server.
+    pub async fn save_profile(
+        &self,
+        name: &str,
+        server_url: &str,
+        production: bool,
+    ) -> Result<ProfileInfo, AppError> {
+        let name = profile::validate_name(name)?;
+        let server_url = Client::new(server_url)
+            .map_err(|e| e.to_app_error())?
+            .base_url();
+        let mut profiles = self.profiles.lock().await;
+        let mut record = match profiles.get(name) {
+            Some(existing) => existing.clone(),
+            None => ProfileRecord {
+                name: name.to_string(),
+                server_url: server_url.clone(),
+                production,
+                username: None,
+            },
+        };
+        if record.server_url != server_url && record.username.is_some() {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                format!("Sign out of \"{name}\" before pointing it at another server."),
+            ));
+        }
+        record.server_url = server_url;
+        record.production = production;
+        profiles.upsert(record.clone());
+        profile::save(&self.config.data_dir, &profiles)?;
+        let active = profiles.active.as_deref() == Some(name);
+        drop(profiles);
+        if active && let Some(current) = self.active.lock().await.as_ref() {
+            // The badge must follow at once; the running session keeps its server.
+            current.set_production(production).await;
+        }
+        Ok(record.info(active))
+    }
+
+    /// Makes another profile active, without a restart. Its session comes back from the
+    /// keychain when it has one; its cache is its own.
+    pub async fn switch_profile(&self, name: &str) -> Result<AppState, AppError> {
+        let record = {
+            let mut profiles = self.profiles.lock().await;
+            let record = profiles.get(name).cloned().ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::NotFound,
+                    format!("There is no profile \"{name}\"."),
+                )
+            })?;
+            profiles.active = Some(record.name.clone());
+            profile::save(&self.config.data_dir, &profiles)?;
+            record
+        };
+        self.stop_active().await;
+        *self.sign_in_reason.lock().await = None;
+        self.activate(record).await;
+        Ok(self.app_state().await)
     }
 
     pub async fn sign_in(
@@ -140,13 +238,21 @@ impl Engine {
             .login(username, password)
             .await
             .map_err(|e| e.to_app_error())?;
-        let record = ProfileRecord {
-            name: DEFAULT_PROFILE.to_string(),
-            server_url: client.base_url(),
-            username: pair.user.username.clone(),
-            production: false,
-        };
-        let keychain = record.keychain_entry(&self.config.keychain_service);
+        let mut record = self
+            .profiles
+            .lock()
+            .await
+            .active()
+            .cloned()
+            .unwrap_or_else(|| ProfileRecord {
+                name: DEFAULT_PROFILE.to_string(),
+                server_url: client.base_url(),
+                production: false,
+                username: None,
+            });
+        record.server_url = client.base_url();
+        record.username = Some(pair.user.username.clone());
+        let keychain = record.keychain_entry(&self.config.keychain_service, &pair.user.username);
         if let Err(error) = keychain.store(&pair.refresh_token).await {
             // Without the keychain the session could not survive; do not leave it alive
             // on the server either.
@@ -156,27 +262,25 @@ impl Engine {
             return Err(error);
         }
         self.stop_active().await;
-        let store = self.open_store(&record).await?;
+        let store = self.open_store(&record, &pair.user.username).await?;
         let user = records::user_info(&pair.user);
         store
             .set_meta("user", &records::user_json(&user))
             .await
             .map_err(store_error)?;
-        profile::save_active(&self.config.data_dir, Some(&record))?;
+        {
+            let mut profiles = self.profiles.lock().await;
+            profiles.upsert(record.clone());
+            profiles.active = Some(record.name.clone());
+            profile::save(&self.config.data_dir, &profiles)?;
+        }
         let session = Session::new(
             client,
             keychain,
             Some(pair.access_token),
             pair.refresh_token,
         );
-        let active = Active::start(
-            record,
-            store,
-            session,
-            user,
-            self.events.clone(),
-            self.config.poll_interval,
-        );
+        let active = self.start(record, store, session, user);
         let info = active.session_info();
         *self.active.lock().await = Some(active);
         *self.sign_in_reason.lock().await = None;
@@ -196,7 +300,11 @@ impl Engine {
         }
         active.session.keychain.delete().await?;
         active.store.close().await;
-        let path = profile::cache_path(&self.config.data_dir, &active.profile);
+        let path = profile::cache_path(
+            &self.config.data_dir,
+            &active.profile.name,
+            &active.user().username,
+        );
         for suffix in ["", "-wal", "-shm"] {
             let file = PathBuf::from(format!("{}{suffix}", path.display()));
             if file.exists() {
@@ -205,7 +313,14 @@ impl Engine {
                 })?;
             }
         }
-        profile::save_active(&self.config.data_dir, None)?;
+        let mut profiles = self.profiles.lock().await;
+        if let Some(record) = profiles.get(&active.profile.name).cloned() {
+            profiles.upsert(ProfileRecord {
+                username: None,
+                ..record
+            });
+        }
+        profile::save(&self.config.data_dir, &profiles)?;
         tracing::info!("signed out and wiped the cache");
         Ok(())
     }
@@ -219,11 +334,29 @@ impl Engine {
             .map_err(store_error)
     }
 
+    /// Open items of a queue without a pending decision, oldest first (up to 1000).
     pub async fn list_queue_items(&self, queue_id: i64) -> Result<Vec<ItemSummary>, AppError> {
         self.require_active()
             .await?
             .store
             .list_open_items(queue_id)
+            .await
+            .map_err(store_error)
+    }
+
+    /// A window of a queue's items in one state, for a virtualized list.
+    pub async fn list_items(
+        &self,
+        queue_id: i64,
+        state: ItemState,
+        sort: ItemSort,
+        offset: i64,
+        limit: i64,
+    ) -> Result<ItemPage, AppError> {
+        self.require_active()
+            .await?
+            .store
+            .list_items_page(queue_id, state, sort, offset, limit)
             .await
             .map_err(store_error)
     }
@@ -236,11 +369,19 @@ impl Engine {
             .item_summary(item_id)
             .await
             .map_err(store_error)?;
+        let (history, strikes) = active
+            .store
+            .author_history(record.author_id, 20)
+            .await
+            .map_err(store_error)?;
         let reports: Vec<ReportInfo> = serde_json::from_str(&record.reports_json)
             .map_err(|e| AppError::storage(format!("reports of item {item_id}: {e}")))?;
+        let sanitized = sanitize_html(&record.body_html);
+        let claimed_by_me = record.claim_username.as_deref() == Some(&active.user().username);
         Ok(ItemDetail {
             summary,
-            safe_html: sanitize_html(&record.body_html),
+            safe_html: sanitized.html,
+            blocked_images: sanitized.blocked_images,
             author: AuthorInfo {
                 id: record.author_id,
                 username: record.author_username,
@@ -253,11 +394,17 @@ impl Engine {
                     expires_at,
                 },
             ),
+            claimed_by_me,
+            author_history: history
+                .into_iter()
+                .filter(|entry| entry.item_id != item_id)
+                .collect(),
+            author_strikes: strikes,
         })
     }
 
     /// Records a decision locally (outbox row and optimistic change in one transaction)
-    /// and wakes the worker to push it.
+    /// and wakes the worker, which pushes it once the undo window has passed.
     pub async fn decide_item(
         &self,
         item_id: i64,
@@ -265,24 +412,136 @@ impl Engine {
         reason_code: Option<String>,
         note: Option<String>,
     ) -> Result<ItemSummary, AppError> {
+        let mut outcome = self
+            .decide_items(&[item_id], action, reason_code, note)
+            .await?;
+        match (outcome.queued.pop(), outcome.skipped.pop()) {
+            (Some(summary), _) => Ok(summary),
+            (None, Some(skipped)) => Err(AppError::new(
+                ErrorCode::Conflict,
+                capitalize(&skipped.reason),
+            )),
+            (None, None) => Err(AppError::internal(
+                "a decision was neither queued nor skipped",
+            )),
+        }
+    }
+
+    /// Records the same decision on many items as one undoable action.
+    pub async fn decide_items(
+        &self,
+        item_ids: &[i64],
+        action: DecisionAction,
+        reason_code: Option<String>,
+        note: Option<String>,
+    ) -> Result<BulkOutcome, AppError> {
+        if item_ids.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "Select at least one item.",
+            ));
+        }
         let active = self.require_active().await?;
-        let key = uuid::Uuid::new_v4().to_string();
+        let group = uuid::Uuid::new_v4().to_string();
         let now = records::now();
-        let summary = active
+        let not_before = records::later(self.config.undo_window);
+        let outcome = active
             .store
-            .enqueue_decision(&NewDecision {
-                item_id,
+            .enqueue_decisions(
+                item_ids,
                 action,
-                reason_code: reason_code.as_deref().unwrap_or(""),
-                note: note.as_deref().unwrap_or(""),
-                idempotency_key: &key,
-                now: &now,
-            })
+                reason_code.as_deref().unwrap_or(""),
+                note.as_deref().unwrap_or(""),
+                &NewAction {
+                    group_id: &group,
+                    now: &now,
+                    not_before: &not_before,
+                },
+                || uuid::Uuid::new_v4().to_string(),
+            )
             .await
             .map_err(store_error)?;
-        tracing::info!(item_id, action = action.as_str(), "decision queued");
+        tracing::info!(
+            queued = outcome.queued.len(),
+            skipped = outcome.skipped.len(),
+            action = action.as_str(),
+            "decisions queued"
+        );
         active.after_local_change().await;
-        Ok(summary)
+        Ok(outcome)
+    }
+
+    /// Withdraws the most recent (bulk) decision if it has not been sent yet.
+    pub async fn undo_last(&self) -> Result<UndoOutcome, AppError> {
+        let active = self.require_active().await?;
+        let item_ids = active.store.undo_last().await.map_err(store_error)?;
+        tracing::info!(items = item_ids.len(), "decision undone");
+        active.after_local_change().await;
+        Ok(UndoOutcome { item_ids })
+    }
+
+    /// Claims an item for the signed-in user (opening an item does this).
+    pub async fn claim_item(&self, item_id: i64) -> Result<(), AppError> {
+        self.enqueue_claim(item_id, OutboxKind::ClaimItem).await
+    }
+
+    /// Releases the signed-in user's claim (leaving an item does this).
+    pub async fn release_item(&self, item_id: i64) -> Result<(), AppError> {
+        self.enqueue_claim(item_id, OutboxKind::ReleaseItem).await
+    }
+
+    pub async fn list_reason_templates(
+        &self,
+        scope: &str,
+    ) -> Result<Vec<ReasonTemplate>, AppError> {
+        self.require_active()
+            .await?
+            .store
+            .list_reason_templates(scope)
+            .await
+            .map_err(store_error)
+    }
+
+    pub async fn list_conflicts(&self) -> Result<Vec<ConflictInfo>, AppError> {
+        self.require_active()
+            .await?
+            .store
+            .list_conflicts()
+            .await
+            .map_err(store_error)
+    }
+
+    /// Drops a conflict, or decides again on the server's current version.
+    pub async fn resolve_conflict(
+        &self,
+        outbox_id: i64,
+        resolution: ConflictResolution,
+    ) -> Result<(), AppError> {
+        let active = self.require_active().await?;
+        let item_id = active
+            .store
+            .conflict_item(outbox_id)
+            .await
+            .map_err(store_error)?;
+        active
+            .store
+            .drop_conflict(outbox_id)
+            .await
+            .map_err(store_error)?;
+        match resolution {
+            ConflictResolution::Drop => {
+                active.after_local_change().await;
+                Ok(())
+            }
+            ConflictResolution::DecideAgain {
+                action,
+                reason_code,
+                note,
+            } => self
+                .decide_item(item_id, action, reason_code, note)
+                .await
+                .map(|_| ()),
+        }
     }
 
     /// Pushes and pulls now, and returns the status afterwards.
@@ -299,16 +558,59 @@ impl Engine {
         }
     }
 
-    async fn restore(&self, record: ProfileRecord) -> Result<Arc<Active>, AppError> {
+    async fn enqueue_claim(&self, item_id: i64, kind: OutboxKind) -> Result<(), AppError> {
+        let active = self.require_active().await?;
+        let now = records::now();
+        let group = uuid::Uuid::new_v4().to_string();
+        active
+            .store
+            .enqueue_claim(
+                item_id,
+                kind,
+                &active.user().username,
+                &records::later(self.config.claim_lease),
+                &NewAction {
+                    group_id: &group,
+                    now: &now,
+                    // Claims are not undoable: they go out at once.
+                    not_before: &now,
+                },
+                &uuid::Uuid::new_v4().to_string(),
+            )
+            .await
+            .map_err(store_error)?;
+        active.after_local_change().await;
+        Ok(())
+    }
+
+    /// Starts the active profile's session from the keychain, or records why it cannot.
+    async fn activate(&self, record: ProfileRecord) {
+        let Some(username) = record.username.clone() else {
+            return;
+        };
+        match self.restore(record, &username).await {
+            Ok(active) => *self.active.lock().await = Some(active),
+            Err(reason) => {
+                tracing::warn!(code = ?reason.code, "saved session not restored");
+                *self.sign_in_reason.lock().await = Some(reason);
+            }
+        }
+    }
+
+    async fn restore(
+        &self,
+        record: ProfileRecord,
+        username: &str,
+    ) -> Result<Arc<Active>, AppError> {
         let client = Client::new(&record.server_url).map_err(|e| e.to_app_error())?;
-        let keychain = record.keychain_entry(&self.config.keychain_service);
+        let keychain = record.keychain_entry(&self.config.keychain_service, username);
         let Some(refresh) = keychain.load().await? else {
             return Err(AppError::new(
                 ErrorCode::SessionExpired,
                 "Your saved session is no longer in the system keychain. Sign in again.",
             ));
         };
-        let store = self.open_store(&record).await?;
+        let store = self.open_store(&record, username).await?;
         let user: UserInfo = match store.get_meta("user").await.map_err(store_error)? {
             Some(json) => serde_json::from_str(&json)
                 .map_err(|e| AppError::storage(format!("the saved user is unreadable: {e}")))?,
@@ -316,18 +618,34 @@ impl Engine {
         };
         let session = Session::new(client, keychain, None, refresh);
         tracing::info!(server = %record.server_url, user = %user.username, "session restored");
-        Ok(Active::start(
+        Ok(self.start(record, store, session, user))
+    }
+
+    fn start(
+        &self,
+        record: ProfileRecord,
+        store: Store,
+        session: Session,
+        user: UserInfo,
+    ) -> Arc<Active> {
+        if let Some(sink) = &self.config.log_sink {
+            sink.set_dir(&profile::profile_dir(&self.config.data_dir, &record.name).join("logs"));
+        }
+        Active::start(
             record,
             store,
             session,
             user,
             self.events.clone(),
-            self.config.poll_interval,
-        ))
+            WorkerConfig {
+                poll_interval: self.config.poll_interval,
+                high_priority: self.config.high_priority,
+            },
+        )
     }
 
-    async fn open_store(&self, record: &ProfileRecord) -> Result<Store, AppError> {
-        let path = profile::cache_path(&self.config.data_dir, record);
+    async fn open_store(&self, record: &ProfileRecord, username: &str) -> Result<Store, AppError> {
+        let path = profile::cache_path(&self.config.data_dir, &record.name, username);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| {
                 AppError::storage(format!("cannot create {}: {e}", parent.display()))
@@ -355,8 +673,9 @@ impl Engine {
 /// The one mapping from cache errors to the UI's error codes.
 fn store_error(error: StoreError) -> AppError {
     let code = match &error {
-        StoreError::ItemNotFound(_) => ErrorCode::NotFound,
+        StoreError::ItemNotFound(_) | StoreError::ConflictNotFound(_) => ErrorCode::NotFound,
         StoreError::ItemNotOpen { .. } | StoreError::DecisionPending(_) => ErrorCode::Conflict,
+        StoreError::NothingToUndo | StoreError::AlreadySent => ErrorCode::InvalidInput,
         _ => ErrorCode::Storage,
     };
     match code {
@@ -368,7 +687,13 @@ fn store_error(error: StoreError) -> AppError {
 fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+        Some(first) => {
+            let mut sentence = first.to_uppercase().chain(chars).collect::<String>();
+            if !sentence.ends_with('.') {
+                sentence.push('.');
+            }
+            sentence
+        }
         None => String::new(),
     }
 }

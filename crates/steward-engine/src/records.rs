@@ -2,12 +2,43 @@
 
 use std::collections::HashMap;
 
-use steward_client::wire::{ApiItem, Me};
+use steward_client::wire::{ApiItem, ApiReasonTemplate, Me};
 use steward_core::UserInfo;
-use steward_store::{ItemRecord, QueueRecord};
+use steward_store::{ItemRecord, QueueRecord, ReasonTemplateRecord};
 
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// `now()` plus a duration, in the same sortable format.
+pub fn later(by: std::time::Duration) -> String {
+    let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::zero());
+    (chrono::Utc::now() + by).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// How long until `timestamp` (zero if it passed or cannot be read).
+pub fn until(timestamp: &str) -> std::time::Duration {
+    chrono::DateTime::parse_from_rfc3339(timestamp)
+        .ok()
+        .and_then(|at| {
+            (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+                .to_std()
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+pub fn template_record(template: &ApiReasonTemplate) -> ReasonTemplateRecord {
+    ReasonTemplateRecord {
+        id: template.id,
+        scope: template.scope.clone(),
+        code: template.code.clone(),
+        label: template.label.clone(),
+        text: template.text.clone(),
+        actions_json: serde_json::to_string(&template.actions).expect("strings serialize"),
+        position: template.position,
+        updated_at: template.updated_at.clone(),
+    }
 }
 
 pub fn user_info(me: &Me) -> UserInfo {

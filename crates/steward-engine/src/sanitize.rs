@@ -19,8 +19,22 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
-pub fn sanitize_html(untrusted: &str) -> String {
-    SANITIZER.clean(untrusted).to_string()
+/// Sanitized HTML, and how many images lost their source on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SanitizedHtml {
+    pub html: String,
+    pub blocked_images: i64,
+}
+
+pub fn sanitize_html(untrusted: &str) -> SanitizedHtml {
+    let html = SANITIZER.clean(untrusted).to_string();
+    // Every <img> that survived the allow-list had its src removed: count them so the UI
+    // can say what was held back.
+    let blocked_images = html.matches("<img").count() as i64;
+    SanitizedHtml {
+        html,
+        blocked_images,
+    }
 }
 
 #[cfg(test)]
@@ -28,7 +42,7 @@ mod tests {
     use crate::sanitize::sanitize_html;
 
     fn check_gone(input: &str, forbidden: &[&str]) {
-        let output = sanitize_html(input).to_lowercase();
+        let output = sanitize_html(input).html.to_lowercase();
         for needle in forbidden {
             assert!(
                 !output.contains(needle),
@@ -61,15 +75,14 @@ mod tests {
     #[test]
     fn harmless_markup_is_kept() {
         assert_eq!(
-            sanitize_html("<p>Hello <b>there</b></p>"),
+            sanitize_html("<p>Hello <b>there</b></p>").html,
             "<p>Hello <b>there</b></p>"
         );
-        let link = sanitize_html("<a href=\"https://example.com/x\">x</a>");
+        let link = sanitize_html("<a href=\"https://example.com/x\">x</a>").html;
         assert!(link.contains("href=\"https://example.com/x\""), "{link}");
         assert!(link.contains("noopener"), "{link}");
-        assert_eq!(
-            sanitize_html("<img src=\"https://x/y.png\" alt=\"cat\">"),
-            "<img alt=\"cat\">"
-        );
+        let image = sanitize_html("<img src=\"https://x/y.png\" alt=\"cat\">");
+        assert_eq!(image.html, "<img alt=\"cat\">");
+        assert_eq!(image.blocked_images, 1);
     }
 }

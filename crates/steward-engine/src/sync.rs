@@ -4,29 +4,39 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use steward_client::ClientError;
-use steward_client::wire::DecisionRequest;
-use steward_core::push::{PushAnswer, PushDisposition, backoff_delay, classify_push};
-use steward_core::{AppError, ErrorCode, SessionInfo, SyncStatus, UserInfo};
+use steward_core::push::backoff_delay;
+use steward_core::{AppError, BootstrapProgress, ErrorCode, SessionInfo, SyncStatus, UserInfo};
 use steward_store::{OutboxRow, Store};
 use tokio::sync::{Mutex, Notify, broadcast};
 use tokio::task::JoinHandle;
 
+use crate::outbox::{PushStep, PushTransport, push_step};
 use crate::profile::ProfileRecord;
 use crate::records;
 use crate::session::{Session, SessionError};
 use crate::{EngineEvent, store_error};
 
 /// Rows per page of a delta feed.
-const PAGE_SIZE: u32 = 200;
+const PAGE_SIZE: u32 = 500;
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
 
+/// How the worker behaves; the engine's config decides.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub poll_interval: Duration,
+    /// Queues at or above this priority raise "new item" events.
+    pub high_priority: i64,
+}
+
 pub struct Active {
     pub profile: ProfileRecord,
+    /// The profile's production flag, which the user may change while signed in.
+    production: std::sync::atomic::AtomicBool,
     pub store: Store,
     pub session: Session,
     user: UserInfo,
+    config: WorkerConfig,
     events: broadcast::Sender<EngineEvent>,
     status: Mutex<SyncStatus>,
     /// Set when the refresh token was refused; the worker stops until a new sign-in.
@@ -45,6 +55,37 @@ enum RoundError {
     Expired(AppError),
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncOutcome {
+    Ok,
+    /// Pushed and pulled; the next outbox row waits for its undo window to pass.
+    WaitingUntil(String),
+    Retry,
+    Expired,
+}
+
+/// Pushes through the session, so a 401 refreshes and retries.
+struct SessionTransport<'a>(&'a Session);
+
+impl PushTransport for SessionTransport<'_> {
+    async fn push(&self, row: &OutboxRow) -> Result<serde_json::Value, SessionError> {
+        let client = &self.0.client;
+        self.0
+            .authorized(|access| async move {
+                client
+                    .push_operation(
+                        &access,
+                        &row.kind,
+                        row.target_id,
+                        &row.payload,
+                        &row.idempotency_key,
+                    )
+                    .await
+            })
+            .await
+    }
+}
+
 impl Active {
     pub fn start(
         profile: ProfileRecord,
@@ -52,13 +93,15 @@ impl Active {
         session: Session,
         user: UserInfo,
         events: broadcast::Sender<EngineEvent>,
-        poll_interval: Duration,
+        config: WorkerConfig,
     ) -> Arc<Self> {
         let active = Arc::new(Self {
+            production: std::sync::atomic::AtomicBool::new(profile.production),
             profile,
             store,
             session,
             user,
+            config,
             events,
             status: Mutex::new(SyncStatus::default()),
             expired: Mutex::new(None),
@@ -66,7 +109,7 @@ impl Active {
             wake: Notify::new(),
             worker: Mutex::new(None),
         });
-        let worker = tokio::spawn(Arc::clone(&active).run(poll_interval));
+        let worker = tokio::spawn(Arc::clone(&active).run());
         // The lock is fresh and uncontended: try_lock cannot fail here.
         if let Ok(mut slot) = active.worker.try_lock() {
             *slot = Some(worker);
@@ -74,13 +117,22 @@ impl Active {
         active
     }
 
+    pub fn user(&self) -> &UserInfo {
+        &self.user
+    }
+
     pub fn session_info(&self) -> SessionInfo {
         SessionInfo {
             profile: self.profile.name.clone(),
             server_url: self.profile.server_url.clone(),
-            production: self.profile.production,
+            production: self.production.load(std::sync::atomic::Ordering::Relaxed),
             user: self.user.clone(),
         }
+    }
+
+    pub async fn set_production(&self, production: bool) {
+        self.production
+            .store(production, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub async fn stop(&self) {
@@ -101,18 +153,21 @@ impl Active {
     /// Called after a local write: refresh the counts and wake the worker to push.
     pub async fn after_local_change(&self) {
         self.refresh_counts().await;
-        let _ = self.events.send(EngineEvent::CollectionChanged("items"));
-        let _ = self.events.send(EngineEvent::CollectionChanged("queues"));
+        self.changed();
         self.wake.notify_one();
     }
 
-    async fn run(self: Arc<Self>, poll_interval: Duration) {
+    async fn run(self: Arc<Self>) {
         let mut failures: u32 = 0;
         loop {
             let delay = match self.sync_once().await {
                 SyncOutcome::Ok => {
                     failures = 0;
-                    poll_interval
+                    self.config.poll_interval
+                }
+                SyncOutcome::WaitingUntil(until) => {
+                    failures = 0;
+                    records::until(&until).min(self.config.poll_interval)
                 }
                 SyncOutcome::Retry => {
                     failures = failures.saturating_add(1);
@@ -130,7 +185,7 @@ impl Active {
         }
     }
 
-    /// One round: push every pending outbox row in order, then pull the delta feeds.
+    /// One round: push every due outbox row in order, then pull the delta feeds.
     pub async fn sync_once(&self) -> SyncOutcome {
         let _guard = self.sync_lock.lock().await;
         if self.expired.lock().await.is_some() {
@@ -138,25 +193,22 @@ impl Active {
         }
         self.update_status(|status| status.syncing = true).await;
         let result = match self.push_outbox().await {
-            Ok(()) => self.pull().await,
+            Ok(waiting) => self.pull().await.map(|()| waiting),
             Err(error) => Err(error),
         };
         let outcome = match result {
-            Ok(()) => {
+            Ok(waiting) => {
                 let now = records::now();
                 self.update_status(|status| {
                     status.online = true;
                     status.last_synced_at = Some(now);
-                    if status
-                        .last_error
-                        .as_ref()
-                        .is_some_and(|e| is_transient(e.code))
-                    {
-                        status.last_error = None;
-                    }
+                    status.last_error = None;
                 })
                 .await;
-                SyncOutcome::Ok
+                match waiting {
+                    Some(until) => SyncOutcome::WaitingUntil(until),
+                    None => SyncOutcome::Ok,
+                }
             }
             Err(RoundError::Retry(error)) => {
                 tracing::warn!(code = ?error.code, %error, "sync round failed; will retry");
@@ -172,81 +224,42 @@ impl Active {
                 *self.expired.lock().await = Some(error.clone());
                 self.update_status(|status| status.last_error = Some(error))
                     .await;
+                let _ = self.events.send(EngineEvent::SessionExpired);
                 SyncOutcome::Expired
             }
         };
         self.refresh_counts().await;
-        self.update_status(|status| status.syncing = false).await;
+        self.update_status(|status| {
+            status.syncing = false;
+            status.bootstrap = None;
+        })
+        .await;
         outcome
     }
 
-    async fn push_outbox(&self) -> Result<(), RoundError> {
-        while let Some(row) = self.store.next_pending().await.map_err(storage)? {
-            self.push_one(&row).await?;
+    /// Pushes due rows in order. Returns the time the next row's undo window ends, if one waits.
+    async fn push_outbox(&self) -> Result<Option<String>, RoundError> {
+        loop {
+            let step = push_step(
+                &self.store,
+                &SessionTransport(&self.session),
+                &records::now(),
+            )
+            .await
+            .map_err(|e| RoundError::Retry(store_error(e)))?;
+            match step {
+                PushStep::Idle => return Ok(None),
+                PushStep::Waiting(until) => return Ok(Some(until)),
+                PushStep::Pushed | PushStep::Conflict => self.changed(),
+                PushStep::ClaimRefused(error) | PushStep::Rejected(error) => {
+                    tracing::info!(code = ?error.code, "an action was refused by the server");
+                    let _ = self.events.send(EngineEvent::ActionRefused(error));
+                    self.changed();
+                }
+                PushStep::Retry(error) => return Err(RoundError::Retry(error)),
+                PushStep::Expired(error) => return Err(RoundError::Expired(error)),
+            }
             self.refresh_counts().await;
-        }
-        Ok(())
-    }
-
-    async fn push_one(&self, row: &OutboxRow) -> Result<(), RoundError> {
-        let request: DecisionRequest = serde_json::from_value(row.payload.clone())
-            .map_err(|e| storage(format!("outbox row {} is unreadable: {e}", row.id)))?;
-        let client = &self.session.client;
-        let request = &request;
-        let result = self
-            .session
-            .authorized(|access| async move {
-                client
-                    .decide(&access, row.target_id, request, &row.idempotency_key)
-                    .await
-            })
-            .await;
-        let error = match result {
-            Ok(response) => {
-                self.store
-                    .complete_push(row.id, &records::item_record(&response.item))
-                    .await
-                    .map_err(storage)?;
-                tracing::info!(item_id = row.target_id, "decision pushed");
-                self.changed();
-                return Ok(());
-            }
-            Err(SessionError::Expired(error)) => return Err(RoundError::Expired(error)),
-            Err(SessionError::Keychain(error)) => return Err(RoundError::Retry(error)),
-            Err(SessionError::Client(error)) => error,
-        };
-        let message = error.to_app_error();
-        match classify_push(answer_of(&error)) {
-            PushDisposition::Conflict => {
-                let current = conflict_current_item(&error);
-                self.store
-                    .mark_conflict(row.id, current.as_ref(), &message.message)
-                    .await
-                    .map_err(storage)?;
-                tracing::info!(item_id = row.target_id, "decision became a conflict");
-                self.changed();
-                Ok(())
-            }
-            PushDisposition::Rejected => {
-                self.store
-                    .reject_push(row.id, &message.message)
-                    .await
-                    .map_err(storage)?;
-                tracing::info!(item_id = row.target_id, code = ?message.code, "decision refused by the server");
-                self.update_status(|status| status.last_error = Some(message))
-                    .await;
-                self.changed();
-                Ok(())
-            }
-            PushDisposition::RetryLater
-            | PushDisposition::Reauthenticate
-            | PushDisposition::Done => {
-                self.store
-                    .record_push_failure(row.id, &message.message)
-                    .await
-                    .map_err(storage)?;
-                Err(RoundError::Retry(message))
-            }
         }
     }
 
@@ -262,10 +275,32 @@ impl Active {
         self.store
             .replace_queues(&queue_records, &now)
             .await
-            .map_err(storage)?;
-        let mut changed = false;
+            .map_err(|e| RoundError::Retry(store_error(e)))?;
+        let templates = self
+            .session
+            .authorized(|access| async move { client.reason_templates(&access).await })
+            .await
+            .map_err(round_error)?;
+        let template_records: Vec<_> = templates.iter().map(records::template_record).collect();
+        self.store
+            .replace_reason_templates(&template_records)
+            .await
+            .map_err(|e| RoundError::Retry(store_error(e)))?;
+        let _ = self.events.send(EngineEvent::CollectionChanged("queues"));
+        self.pull_items().await
+    }
+
+    async fn pull_items(&self) -> Result<(), RoundError> {
+        let client = &self.session.client;
+        let first_cursor = self
+            .store
+            .cursor("items")
+            .await
+            .map_err(|e| RoundError::Retry(store_error(e)))?;
+        let bootstrapping = first_cursor.is_none();
+        let mut cursor = first_cursor;
+        let mut done: i64 = 0;
         loop {
-            let cursor = self.store.cursor("items").await.map_err(storage)?;
             let page = self
                 .session
                 .authorized(|access| {
@@ -282,20 +317,48 @@ impl Active {
                 break;
             }
             let items: Vec<_> = page.results.iter().map(records::item_record).collect();
-            self.store
+            let new_items = self
+                .store
                 .apply_items_page(&items, page.next_cursor.as_deref(), &records::now())
                 .await
-                .map_err(storage)?;
-            changed = true;
+                .map_err(|e| RoundError::Retry(store_error(e)))?;
+            done += items.len() as i64;
+            if bootstrapping {
+                let total = page.total.map(|remaining| done + remaining);
+                self.update_status(|status| {
+                    status.bootstrap = Some(BootstrapProgress {
+                        collection: "items".into(),
+                        done,
+                        total,
+                    })
+                })
+                .await;
+            } else {
+                self.announce_new_items(&new_items).await;
+            }
+            let _ = self.events.send(EngineEvent::CollectionChanged("items"));
             if !page.has_more || page.next_cursor.is_none() {
                 break;
             }
-        }
-        let _ = self.events.send(EngineEvent::CollectionChanged("queues"));
-        if changed {
-            let _ = self.events.send(EngineEvent::CollectionChanged("items"));
+            cursor = page.next_cursor;
         }
         Ok(())
+    }
+
+    /// Tells the shell about new open items in high-priority queues.
+    async fn announce_new_items(&self, new_items: &[steward_store::NewItemsInQueue]) {
+        for entry in new_items {
+            let Ok(Some(queue)) = self.store.queue(entry.queue_id).await else {
+                continue;
+            };
+            if queue.priority >= self.config.high_priority {
+                let _ = self.events.send(EngineEvent::NewHighPriorityItems {
+                    queue_id: queue.id,
+                    queue_name: queue.name,
+                    count: entry.count,
+                });
+            }
+        }
     }
 
     fn changed(&self) {
@@ -330,65 +393,9 @@ impl Active {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncOutcome {
-    Ok,
-    Retry,
-    Expired,
-}
-
-fn is_transient(code: ErrorCode) -> bool {
-    matches!(
-        code,
-        ErrorCode::ServerUnreachable | ErrorCode::BadResponse | ErrorCode::KeychainUnavailable
-    )
-}
-
-fn answer_of(error: &ClientError) -> PushAnswer {
-    match error {
-        ClientError::Unreachable { .. } => PushAnswer::NetworkError,
-        ClientError::BadResponse { status, .. } if (200..300).contains(status) => {
-            PushAnswer::MalformedBody
-        }
-        other => match other.status() {
-            Some(status) => PushAnswer::Status(status),
-            None => PushAnswer::NetworkError,
-        },
-    }
-}
-
-/// A 409 carries the server's current item; keep it so the user sees what changed.
-fn conflict_current_item(error: &ClientError) -> Option<steward_store::ItemRecord> {
-    let ClientError::Api { body, .. } = error else {
-        return None;
-    };
-    let current = body.get("current")?;
-    let item: steward_client::wire::ApiItem = serde_json::from_value(current.clone()).ok()?;
-    Some(records::item_record(&item))
-}
-
 fn round_error(error: SessionError) -> RoundError {
     match error {
         SessionError::Expired(error) => RoundError::Expired(error),
         other => RoundError::Retry(other.to_app_error()),
-    }
-}
-
-fn storage(error: impl Into<StorageMessage>) -> RoundError {
-    RoundError::Retry(error.into().0)
-}
-
-/// Lets `storage` take either a store error or a plain message.
-struct StorageMessage(AppError);
-
-impl From<steward_store::StoreError> for StorageMessage {
-    fn from(error: steward_store::StoreError) -> Self {
-        Self(store_error(error))
-    }
-}
-
-impl From<String> for StorageMessage {
-    fn from(message: String) -> Self {
-        Self(AppError::storage(message))
     }
 }

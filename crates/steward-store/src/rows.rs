@@ -65,6 +65,23 @@ pub struct OutboxRow {
     pub payload: serde_json::Value,
     pub base_version: i64,
     pub attempts: i64,
+    pub group_id: String,
+    /// The row waits until then before it is pushed (the undo window).
+    pub not_before: String,
+    /// The row went out at least once (maybe just before a crash).
+    pub sending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReasonTemplateRecord {
+    pub id: i64,
+    pub scope: String,
+    pub code: String,
+    pub label: String,
+    pub text: String,
+    pub actions_json: String,
+    pub position: i64,
+    pub updated_at: String,
 }
 
 pub(crate) fn summary_from_row(row: &SqliteRow) -> Result<ItemSummary, StoreError> {
@@ -123,5 +140,8 @@ pub(crate) fn outbox_from_row(row: &SqliteRow) -> Result<OutboxRow, StoreError> 
             .map_err(|e| StoreError::Corrupt(format!("outbox payload: {e}")))?,
         base_version: row.get("base_version"),
         attempts: row.get("attempts"),
+        group_id: row.get("group_id"),
+        not_before: row.get("not_before"),
+        sending: row.get::<i64, _>("sending") != 0,
     })
 }

@@ -32,6 +32,7 @@ async fn open_engine(data_dir: &Path, service: &str) -> Arc<Engine> {
     let mut config = EngineConfig::new(data_dir.to_path_buf());
     config.keychain_service = service.to_string();
     config.poll_interval = Duration::from_millis(500);
+    config.undo_window = Duration::ZERO;
     Engine::open(config).await.expect("the engine opens")
 }
 

@@ -6,23 +6,42 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	getAppState: () => typedError<AppState, AppError>(__TAURI_INVOKE("get_app_state")),
+	listProfiles: () => typedError<ProfileInfo[], AppError>(__TAURI_INVOKE("list_profiles")),
+	saveProfile: (name: string, serverUrl: string, production: boolean) => typedError<ProfileInfo, AppError>(__TAURI_INVOKE("save_profile", { name, serverUrl, production })),
+	switchProfile: (name: string) => typedError<AppState, AppError>(__TAURI_INVOKE("switch_profile", { name })),
 	signIn: (serverUrl: string, username: string, password: string) => typedError<SessionInfo, AppError>(__TAURI_INVOKE("sign_in", { serverUrl, username, password })),
 	signOut: () => typedError<null, AppError>(__TAURI_INVOKE("sign_out")),
 	listQueues: () => typedError<QueueSummary[], AppError>(__TAURI_INVOKE("list_queues")),
 	listQueueItems: (queueId: number) => typedError<ItemSummary[], AppError>(__TAURI_INVOKE("list_queue_items", { queueId })),
+	listItems: (queueId: number, state: ItemState, sort: ItemSort, offset: number, limit: number) => typedError<ItemPage, AppError>(__TAURI_INVOKE("list_items", { queueId, state, sort, offset, limit })),
 	getItem: (itemId: number) => typedError<ItemDetail, AppError>(__TAURI_INVOKE("get_item", { itemId })),
 	decideItem: (itemId: number, action: DecisionAction, reasonCode: string | null, note: string | null) => typedError<ItemSummary, AppError>(__TAURI_INVOKE("decide_item", { itemId, action, reasonCode, note })),
+	decideItems: (itemIds: number[], action: DecisionAction, reasonCode: string | null, note: string | null) => typedError<BulkOutcome, AppError>(__TAURI_INVOKE("decide_items", { itemIds, action, reasonCode, note })),
+	undoLast: () => typedError<UndoOutcome, AppError>(__TAURI_INVOKE("undo_last")),
+	claimItem: (itemId: number) => typedError<null, AppError>(__TAURI_INVOKE("claim_item", { itemId })),
+	releaseItem: (itemId: number) => typedError<null, AppError>(__TAURI_INVOKE("release_item", { itemId })),
+	listReasonTemplates: (scope: string) => typedError<ReasonTemplate[], AppError>(__TAURI_INVOKE("list_reason_templates", { scope })),
+	listConflicts: () => typedError<ConflictInfo[], AppError>(__TAURI_INVOKE("list_conflicts")),
+	resolveConflict: (outboxId: number, resolution: ConflictResolution) => typedError<null, AppError>(__TAURI_INVOKE("resolve_conflict", { outboxId, resolution })),
 	syncNow: () => typedError<SyncStatus, AppError>(__TAURI_INVOKE("sync_now")),
 	getSyncStatus: () => typedError<SyncStatus, AppError>(__TAURI_INVOKE("get_sync_status")),
 };
 
 /** Events */
 export const events = {
+	actionRefused: makeEvent<ActionRefused, ActionRefused>("action-refused"),
 	collectionChanged: makeEvent<CollectionChanged, CollectionChanged>("collection-changed"),
+	newHighPriorityItems: makeEvent<NewHighPriorityItems, NewHighPriorityItems>("new-high-priority-items"),
+	sessionExpired: makeEvent<SessionExpired, SessionExpired>("session-expired"),
 	syncStatusChanged: makeEvent<SyncStatusChanged, SyncStatusChanged>("sync-status-changed"),
 };
 
 /* Types */
+/**  The server refused an action for good; the UI shows the message. */
+export type ActionRefused = {
+	error: AppError,
+};
+
 /**  An error fit to show to the user: a stable code and a sentence. */
 export type AppError = {
 	code: ErrorCode,
@@ -38,10 +57,31 @@ export type AppState = {
 	needs_sign_in_reason: AppError | null,
 };
 
+export type AuthorHistoryEntry = {
+	item_id: number,
+	title: string,
+	state: ItemState,
+	updated_at: string,
+};
+
 export type AuthorInfo = {
 	id: number,
 	username: string,
 	status: string,
+};
+
+/**  Progress of the first full download of a collection. */
+export type BootstrapProgress = {
+	collection: string,
+	done: number,
+	/**  Unknown until the server says. */
+	total: number | null,
+};
+
+/**  The outcome of a (bulk) decision: what was queued, what was skipped and why. */
+export type BulkOutcome = {
+	queued: ItemSummary[],
+	skipped: SkippedItem[],
 };
 
 export type ClaimInfo = {
@@ -53,6 +93,29 @@ export type CollectionChanged = {
 	/**  "queues" or "items". */
 	collection: string,
 };
+
+/**  A decision the server refused because its state had moved on, kept for the user. */
+export type ConflictInfo = {
+	outbox_id: number,
+	item_id: number,
+	title: string,
+	my_action: DecisionAction,
+	my_reason_code: string,
+	my_note: string,
+	my_base_version: number,
+	/**  The item as the server has it now. */
+	server_state: ItemState,
+	server_version: number,
+	message: string,
+	created_at: string,
+};
+
+/**  What the user chooses for a conflict. */
+export type ConflictResolution = 
+/**  Forget the local decision; the server's state stands. */
+{ kind: "drop" } | 
+/**  Decide again on the server's current version. */
+{ kind: "decide_again"; action: DecisionAction; reason_code: string | null; note: string | null };
 
 export type DecisionAction = "approve" | "remove" | "escalate" | "ignore";
 
@@ -90,10 +153,29 @@ export type ItemDetail = {
 	 *  handlers, no remote resources. The UI still renders it in a sandboxed frame.
 	 */
 	safe_html: string,
+	/**  How many images were held back (their sources removed) by the sanitizer. */
+	blocked_images: number,
 	author: AuthorInfo,
 	reports: ReportInfo[],
 	claim: ClaimInfo | null,
+	/**  Whether the claim is the signed-in user's own. */
+	claimed_by_me: boolean,
+	/**  Earlier items by the same author that were decided, newest first (from the cache). */
+	author_history: AuthorHistoryEntry[],
+	/**  How many of the author's items were removed: the author's strikes. */
+	author_strikes: number,
 };
+
+/**  One window of an item list, for a virtualized view. */
+export type ItemPage = {
+	/**  How many items match in all. */
+	total: number,
+	offset: number,
+	items: ItemSummary[],
+};
+
+/**  How an item list is ordered. */
+export type ItemSort = "oldest_first" | "newest_first" | "most_reported";
 
 export type ItemState = "open" | "approved" | "removed" | "escalated" | "ignored";
 
@@ -112,6 +194,24 @@ export type ItemSummary = {
 	pending_action: DecisionAction | null,
 };
 
+/**  New items arrived in a high-priority queue. */
+export type NewHighPriorityItems = {
+	queue_id: number,
+	queue_name: string,
+	count: number,
+};
+
+/**  An environment Steward can sign in to (local, staging, production, ...). */
+export type ProfileInfo = {
+	name: string,
+	server_url: string,
+	/**  Production is visibly marked and destructive bulk actions there ask first. */
+	production: boolean,
+	/**  The account last signed in on this profile, if any. */
+	username: string | null,
+	active: boolean,
+};
+
 export type QueueSummary = {
 	id: number,
 	slug: string,
@@ -121,11 +221,25 @@ export type QueueSummary = {
 	oldest_open_at: string | null,
 };
 
+export type ReasonTemplate = {
+	id: number,
+	/**  "decision" or "account". */
+	scope: string,
+	code: string,
+	label: string,
+	text: string,
+	/**  The actions this reason fits (for decisions: approve, remove, ...); empty means any. */
+	actions: string[],
+};
+
 export type ReportInfo = {
 	reason: string,
 	note: string,
 	created_at: string,
 };
+
+/**  The session ended by itself; the UI asks the user to sign in again. */
+export type SessionExpired = Record<string, never>;
 
 /**  The signed-in account of the active profile. */
 export type SessionInfo = {
@@ -133,6 +247,11 @@ export type SessionInfo = {
 	server_url: string,
 	production: boolean,
 	user: UserInfo,
+};
+
+export type SkippedItem = {
+	item_id: number,
+	reason: string,
 };
 
 export type SyncStatus = {
@@ -144,10 +263,17 @@ export type SyncStatus = {
 	conflicts: number,
 	last_synced_at: string | null,
 	last_error: AppError | null,
+	/**  Set while a collection is downloaded for the first time. */
+	bootstrap: BootstrapProgress | null,
 };
 
 export type SyncStatusChanged = {
 	status: SyncStatus,
+};
+
+export type UndoOutcome = {
+	/**  The items whose pending decisions were withdrawn. */
+	item_ids: number[],
 };
 
 export type UserInfo = {

@@ -1,0 +1,407 @@
+//! The outbox: actions written locally, pushed to the server in id order, exactly once.
+//!
+//! Each enqueue writes the rows and the optimistic change to the cache in one
+//! transaction. A row is undoable until the push loop marks it `sending`, which it commits
+//! before the request goes out; a crash after that resends it with the same
+//! idempotency key, which the server answers with its first response.
+
+use sqlx::Row;
+use steward_core::{BulkOutcome, ConflictInfo, DecisionAction, ItemState, SkippedItem};
+
+use crate::items::upsert_items;
+use crate::rows::{self, ItemRecord, OutboxRow};
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxKind {
+    DecideItem,
+    ClaimItem,
+    ReleaseItem,
+}
+
+impl OutboxKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::DecideItem => "decide_item",
+            OutboxKind::ClaimItem => "claim_item",
+            OutboxKind::ReleaseItem => "release_item",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "decide_item" => OutboxKind::DecideItem,
+            "claim_item" => OutboxKind::ClaimItem,
+            "release_item" => OutboxKind::ReleaseItem,
+            _ => return None,
+        })
+    }
+}
+
+/// What every enqueued row of one user action shares.
+#[derive(Debug, Clone)]
+pub struct NewAction<'a> {
+    /// One user action; a bulk decision is one group, undone together.
+    pub group_id: &'a str,
+    pub now: &'a str,
+    /// The push waits until then (the undo window).
+    pub not_before: &'a str,
+}
+
+impl Store {
+    /// Queues a decision on each open item of `item_ids`, in one transaction. Items that
+    /// are not open, or already have a pending decision, are skipped with a reason.
+    pub async fn enqueue_decisions(
+        &self,
+        item_ids: &[i64],
+        action: DecisionAction,
+        reason_code: &str,
+        note: &str,
+        group: &NewAction<'_>,
+        mut new_key: impl FnMut() -> String,
+    ) -> Result<BulkOutcome, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let mut queued_ids = Vec::new();
+        let mut skipped = Vec::new();
+        for &item_id in item_ids {
+            let row = sqlx::query("SELECT state, version, pending_action FROM items WHERE id = ?")
+                .bind(item_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(row) = row else {
+                skipped.push(SkippedItem {
+                    item_id,
+                    reason: StoreError::ItemNotFound(item_id).to_string(),
+                });
+                continue;
+            };
+            let state: String = row.get("state");
+            let version: i64 = row.get("version");
+            let pending: Option<String> = row.get("pending_action");
+            if pending.is_some() {
+                skipped.push(SkippedItem {
+                    item_id,
+                    reason: StoreError::DecisionPending(item_id).to_string(),
+                });
+                continue;
+            }
+            if state != ItemState::Open.as_str() {
+                skipped.push(SkippedItem {
+                    item_id,
+                    reason: StoreError::ItemNotOpen { item_id, state }.to_string(),
+                });
+                continue;
+            }
+            let payload = serde_json::json!({
+                "action": action.as_str(),
+                "reason_code": reason_code,
+                "note": note,
+                "base_version": version,
+            });
+            insert_row(
+                &mut tx,
+                OutboxKind::DecideItem,
+                item_id,
+                &payload,
+                version,
+                group,
+                &new_key(),
+            )
+            .await?;
+            sqlx::query("UPDATE items SET pending_action = ? WHERE id = ?")
+                .bind(action.as_str())
+                .bind(item_id)
+                .execute(&mut *tx)
+                .await?;
+            queued_ids.push(item_id);
+        }
+        tx.commit().await?;
+        let mut queued = Vec::with_capacity(queued_ids.len());
+        for item_id in queued_ids {
+            queued.push(self.item_summary(item_id).await?);
+        }
+        Ok(BulkOutcome { queued, skipped })
+    }
+
+    /// Queues a claim (or its release) and shows it at once in the cache.
+    pub async fn enqueue_claim(
+        &self,
+        item_id: i64,
+        kind: OutboxKind,
+        me: &str,
+        claim_until: &str,
+        group: &NewAction<'_>,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let row =
+            sqlx::query("SELECT version, claim_username, claim_expires_at FROM items WHERE id = ?")
+                .bind(item_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::ItemNotFound(item_id))?;
+        let version: i64 = row.get("version");
+        let previous_user: Option<String> = row.get("claim_username");
+        let previous_until: Option<String> = row.get("claim_expires_at");
+        let payload = serde_json::json!({
+            "previous_claim_username": previous_user,
+            "previous_claim_expires_at": previous_until,
+        });
+        insert_row(&mut tx, kind, item_id, &payload, version, group, key).await?;
+        let (user, until) = match kind {
+            OutboxKind::ClaimItem => (Some(me), Some(claim_until)),
+            _ => (None, None),
+        };
+        sqlx::query("UPDATE items SET claim_username = ?, claim_expires_at = ? WHERE id = ?")
+            .bind(user)
+            .bind(until)
+            .bind(item_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The oldest row still to be pushed (possibly one that was being sent at a crash).
+    pub async fn next_pending(&self) -> Result<Option<OutboxRow>, StoreError> {
+        let row = sqlx::query("SELECT * FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1")
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(rows::outbox_from_row).transpose()
+    }
+
+    /// Commits that the row is going out: from now on it cannot be undone.
+    pub async fn mark_sending(&self, outbox_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET sending = 1 WHERE id = ?")
+            .bind(outbox_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The push failed in a way worth retrying; the row stays first in line.
+    pub async fn record_push_failure(&self, outbox_id: i64, error: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?")
+            .bind(error)
+            .bind(outbox_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The server applied the action: store its item and drop the row, atomically.
+    pub async fn complete_push(
+        &self,
+        outbox_id: i64,
+        item: Option<&ItemRecord>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        settle_item(&mut tx, outbox_id).await?;
+        if let Some(item) = item {
+            upsert_items(&mut tx, std::slice::from_ref(item)).await?;
+        }
+        sqlx::query("DELETE FROM outbox WHERE id = ?")
+            .bind(outbox_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The server's state moved on: keep the row as a conflict next to the server's item.
+    pub async fn mark_conflict(
+        &self,
+        outbox_id: i64,
+        server_item: Option<&ItemRecord>,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        settle_item(&mut tx, outbox_id).await?;
+        if let Some(item) = server_item {
+            upsert_items(&mut tx, std::slice::from_ref(item)).await?;
+        }
+        sqlx::query("UPDATE outbox SET status = 'conflict', sending = 0, last_error = ?, server_state_json = ? WHERE id = ?")
+            .bind(message)
+            .bind(server_item.map(|item| item.to_json().to_string()))
+            .bind(outbox_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The server refused the action for good: roll the optimistic change back.
+    pub async fn reject_push(&self, outbox_id: i64, message: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        roll_back(&mut tx, outbox_id).await?;
+        sqlx::query(
+            "UPDATE outbox SET status = 'rejected', sending = 0, last_error = ? WHERE id = ?",
+        )
+        .bind(message)
+        .bind(outbox_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Withdraws the most recent user action if none of its rows has gone out yet.
+    /// Returns the items it touched.
+    pub async fn undo_last(&self) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let group: Option<String> = sqlx::query_scalar(
+            "SELECT group_id FROM outbox WHERE status = 'pending' AND kind = 'decide_item' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let group = group.ok_or(StoreError::NothingToUndo)?;
+        let sent: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM outbox WHERE group_id = ? AND (sending = 1 OR status != 'pending')",
+        )
+        .bind(&group)
+        .fetch_one(&mut *tx)
+        .await?;
+        if sent > 0 {
+            return Err(StoreError::AlreadySent);
+        }
+        let ids: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, target_id FROM outbox WHERE group_id = ? ORDER BY id")
+                .bind(&group)
+                .fetch_all(&mut *tx)
+                .await?;
+        for (outbox_id, _) in &ids {
+            roll_back(&mut tx, *outbox_id).await?;
+        }
+        sqlx::query("DELETE FROM outbox WHERE group_id = ?")
+            .bind(&group)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ids.into_iter().map(|(_, item_id)| item_id).collect())
+    }
+
+    /// (pending, conflicts) counts for the status bar.
+    pub async fn outbox_counts(&self) -> Result<(i64, i64), StoreError> {
+        let row = sqlx::query(
+            "SELECT coalesce(sum(status = 'pending'), 0) AS pending, coalesce(sum(status = 'conflict'), 0) AS conflicts FROM outbox",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok((row.get("pending"), row.get("conflicts")))
+    }
+
+    /// The decisions the server refused because its state had moved on, oldest first.
+    pub async fn list_conflicts(&self) -> Result<Vec<ConflictInfo>, StoreError> {
+        let found = sqlx::query(
+            "SELECT o.id, o.target_id, o.payload_json, o.base_version, o.last_error, o.created_at,
+                    i.title, i.state, i.version
+             FROM outbox o JOIN items i ON i.id = o.target_id
+             WHERE o.status = 'conflict' AND o.kind = 'decide_item' ORDER BY o.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        found
+            .iter()
+            .map(|row| {
+                let payload: String = row.get("payload_json");
+                let payload: serde_json::Value = serde_json::from_str(&payload)
+                    .map_err(|e| StoreError::Corrupt(format!("outbox payload: {e}")))?;
+                let text = |key: &str| payload[key].as_str().unwrap_or_default().to_string();
+                let action = DecisionAction::parse(&text("action"))
+                    .ok_or_else(|| StoreError::Corrupt("outbox action".into()))?;
+                let state: String = row.get("state");
+                Ok(ConflictInfo {
+                    outbox_id: row.get("id"),
+                    item_id: row.get("target_id"),
+                    title: row.get("title"),
+                    my_action: action,
+                    my_reason_code: text("reason_code"),
+                    my_note: text("note"),
+                    my_base_version: row.get("base_version"),
+                    server_state: ItemState::parse(&state)
+                        .ok_or_else(|| StoreError::Corrupt(format!("item state {state:?}")))?,
+                    server_version: row.get("version"),
+                    message: row
+                        .get::<Option<String>, _>("last_error")
+                        .unwrap_or_default(),
+                    created_at: row.get("created_at"),
+                })
+            })
+            .collect()
+    }
+
+    /// Forgets a conflict: the server's state stands.
+    pub async fn drop_conflict(&self, outbox_id: i64) -> Result<(), StoreError> {
+        let deleted = sqlx::query("DELETE FROM outbox WHERE id = ? AND status = 'conflict'")
+            .bind(outbox_id)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        if deleted == 0 {
+            return Err(StoreError::ConflictNotFound(outbox_id));
+        }
+        Ok(())
+    }
+
+    /// The item id a conflict is about.
+    pub async fn conflict_item(&self, outbox_id: i64) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT target_id FROM outbox WHERE id = ? AND status = 'conflict'")
+            .bind(outbox_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::ConflictNotFound(outbox_id))
+    }
+}
+
+async fn insert_row(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    kind: OutboxKind,
+    target_id: i64,
+    payload: &serde_json::Value,
+    base_version: i64,
+    group: &NewAction<'_>,
+    key: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO outbox (idempotency_key, kind, target_id, payload_json, base_version, group_id, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(key)
+        .bind(kind.as_str())
+        .bind(target_id)
+        .bind(payload.to_string())
+        .bind(base_version)
+        .bind(group.group_id)
+        .bind(group.not_before)
+        .bind(group.now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Clears the optimistic decision overlay of the item an outbox row acted on.
+async fn settle_item(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    outbox_id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE items SET pending_action = NULL WHERE id = (SELECT target_id FROM outbox WHERE id = ? AND kind = 'decide_item')")
+        .bind(outbox_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Undoes a row's optimistic change: a decision's overlay, or a claim's local value.
+async fn roll_back(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    outbox_id: i64,
+) -> Result<(), StoreError> {
+    settle_item(tx, outbox_id).await?;
+    sqlx::query(
+        "UPDATE items SET
+            claim_username = (SELECT json_extract(payload_json, '$.previous_claim_username') FROM outbox WHERE id = ?1),
+            claim_expires_at = (SELECT json_extract(payload_json, '$.previous_claim_expires_at') FROM outbox WHERE id = ?1)
+         WHERE id = (SELECT target_id FROM outbox WHERE id = ?1 AND kind IN ('claim_item', 'release_item'))",
+    )
+    .bind(outbox_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
