@@ -26,8 +26,9 @@ from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.db import close_old_connections, connection
 from django.http import StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
@@ -36,6 +37,20 @@ from steward.models import AuditEvent, Item, Job, Member, ReasonTemplate
 from steward.pagination import encode_cursor
 from steward.permissions import HasAnyRole, has_permission_code
 from steward.serializers import ErrorSerializer
+
+CURSOR_NAMES = ("accounts", "audit", "items", "jobs", "queues", "reason_templates")
+
+
+class EventMessageSerializer(serializers.Serializer):
+    """One message of the stream, as an SSE parser sees it."""
+
+    id = serializers.CharField(required=False)
+    event = serializers.ChoiceField(choices=["changed"])
+    data = serializers.CharField(
+        help_text='JSON text: {"collection": one of ' + ", ".join(CURSOR_NAMES) + ', "cursor": '
+        "the collection feed's cursor of its newest row, or null when it is empty}."
+    )
+
 
 KEEPALIVE_SECONDS = 15
 WSGI_RETRY_MS = 5000
@@ -49,6 +64,17 @@ class EventStreamRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return json.dumps(data).encode("utf-8")
+
+
+class _NoFormatOverride:
+    URL_FORMAT_OVERRIDE = None
+
+
+class HeaderOnlyNegotiation(DefaultContentNegotiation):
+    """Chooses the media type from the Accept header only: `?format=` is not an API
+    parameter, and an unknown one must not turn into a 404."""
+
+    settings = _NoFormatOverride
 
 
 def visible_collections(user) -> list[str]:
@@ -157,12 +183,14 @@ def _view_base():
 class EventStreamView(_view_base()):
     permission_classes = [IsAuthenticated, HasAnyRole]
     renderer_classes = [JSONRenderer, EventStreamRenderer]
+    content_negotiation_class = HeaderOnlyNegotiation
 
     @extend_schema(
         operation_id="events_stream",
+        parameters=[OpenApiParameter("format", exclude=True)],
         responses={
             (200, "text/event-stream"): OpenApiResponse(
-                OpenApiTypes.STR,
+                EventMessageSerializer,
                 description='`event: changed` with data {"collection", "cursor"} per '
                 "collection the user may read: first the current cursors, then one event "
                 "whenever a collection's newest cursor moves (ASGI only; under WSGI the "

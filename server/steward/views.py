@@ -65,7 +65,6 @@ from steward.serializers import (
     QueueSerializer,
     ReasonTemplateDeltaSerializer,
     ReasonTemplatePageSerializer,
-    ReasonTemplateSerializer,
     RefreshRequestSerializer,
     TokenResponseSerializer,
 )
@@ -268,8 +267,9 @@ class QueueListView(StewardAPIView):
             limit = parse_limit(request.query_params.get("limit"))
             page = services.queues_page(request.query_params.get("updated_after"), limit)
             return _page_response(QueueSerializer, page)
+        parse_limit(request.query_params.get("limit"))  # validated even where unused
         queues = QueueSerializer(services.list_queues(), many=True).data
-        return Response({"results": queues, "next_cursor": None})
+        return Response({"results": queues, "next_cursor": None, "has_more": False})
 
 
 class ItemListView(StewardAPIView):
@@ -450,11 +450,13 @@ class ReasonTemplateListView(StewardAPIView):
                 scope, request.query_params.get("updated_after"), limit
             )
             return _page_response(ReasonTemplateDeltaSerializer, page)
+        parse_limit(request.query_params.get("limit"))  # validated even where unused
         templates = services.list_reason_templates(scope)
         return Response(
             {
-                "results": ReasonTemplateSerializer(templates, many=True).data,
+                "results": ReasonTemplateDeltaSerializer(templates, many=True).data,
                 "next_cursor": None,
+                "has_more": False,
             }
         )
 
