@@ -1,19 +1,67 @@
-"""Admin registrations for every Steward model. Audit events are read-only."""
+"""Admin registrations for every Steward model, so staff's old tool keeps working beside
+Steward. Audit events are read-only. Edits made here move the rows in the delta feeds
+(updated_at, and version for items) and are written to the audit log like API mutations.
+"""
 
 from django.contrib import admin
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
 from steward import models
+from steward.services import record_audit
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Saves and deletes write a Steward audit event in the same transaction."""
+
+    audit_target = ""
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            if hasattr(obj, "updated_at") and not isinstance(obj, models.Queue):
+                obj.updated_at = timezone.now()
+            super().save_model(request, obj, form, change)
+            if isinstance(obj, models.Item) and change:
+                models.Item.objects.filter(pk=obj.pk).update(version=F("version") + 1)
+            record_audit(
+                request.user,
+                f"{self.audit_target}.admin_{'change' if change else 'add'}",
+                self.audit_target,
+                obj.pk,
+                {"fields": sorted(form.changed_data)},
+            )
+
+    def delete_queryset(self, request, queryset):
+        # The changelist's bulk delete: one audit event per row, all in one transaction.
+        with transaction.atomic():
+            pks = list(queryset.values_list("pk", flat=True))
+            super().delete_queryset(request, queryset)
+            for pk in pks:
+                record_audit(
+                    request.user, f"{self.audit_target}.admin_delete", self.audit_target, pk, {}
+                )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            pk = obj.pk
+            super().delete_model(request, obj)
+            record_audit(
+                request.user, f"{self.audit_target}.admin_delete", self.audit_target, pk, {}
+            )
 
 
 @admin.register(models.Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(AuditedAdmin):
+    audit_target = "account"
     list_display = ["username", "status", "suspended_until", "joined_at", "updated_at"]
     list_filter = ["status"]
     search_fields = ["username", "email"]
 
 
 @admin.register(models.Queue)
-class QueueAdmin(admin.ModelAdmin):
+class QueueAdmin(AuditedAdmin):
+    audit_target = "queue"
     list_display = ["name", "slug", "priority"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -24,7 +72,8 @@ class ReportInline(admin.TabularInline):
 
 
 @admin.register(models.Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(AuditedAdmin):
+    audit_target = "item"
     list_display = ["id", "title", "queue", "state", "version", "updated_at"]
     list_filter = ["queue", "state"]
     search_fields = ["title"]
@@ -47,7 +96,8 @@ class DecisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.ReasonTemplate)
-class ReasonTemplateAdmin(admin.ModelAdmin):
+class ReasonTemplateAdmin(AuditedAdmin):
+    audit_target = "reason_template"
     list_display = ["scope", "code", "label", "position", "active"]
     list_filter = ["scope", "active"]
 
@@ -111,7 +161,8 @@ class MemberNoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(AuditedAdmin):
+    audit_target = "job"
     list_display = ["id", "kind", "status", "attempts", "payload_summary", "updated_at"]
     list_filter = ["kind", "status"]
     search_fields = ["payload_summary", "last_error"]

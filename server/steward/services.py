@@ -382,6 +382,10 @@ def account_action(
         data["job_id"] = job.pk
     member.updated_at = now
     member.save()
+    if action in ("suspend", "reactivate"):
+        # Items embed their author's status: move them in the items feed too, so a client
+        # mirroring only items still shows the new status.
+        Item.objects.filter(author_id=account_id).update(updated_at=now)
     record_audit(user, f"account.{action}", "account", account_id, data)
     return get_account(account_id), job
 

@@ -186,3 +186,17 @@ def test_accounts_delta_feed_sees_actions(support_client, make_member):
     act(support_client, first, {"action": "force_logout"})
     changed = support_client.get(ACCOUNTS, {"updated_after": rest["next_cursor"]}).json()
     assert [a["id"] for a in changed["results"]] == [first.id]
+
+
+def test_suspension_moves_the_authors_items_in_the_items_feed(
+    support_client, moderator_client, make_member, make_item
+):
+    member = make_member()
+    item = make_item(author=member)
+    make_item()
+    cursor = moderator_client.get("/api/v1/items").json()["next_cursor"]
+    act(support_client, member, {"action": "suspend", "duration_hours": 1})
+    changed = moderator_client.get("/api/v1/items", {"updated_after": cursor}).json()
+    assert [(i["id"], i["author"]["status"]) for i in changed["results"]] == [
+        (item.id, "suspended")
+    ]
