@@ -24,6 +24,11 @@ describe("buildContentSrcdoc", () => {
     expect(hostile.indexOf(CONTENT_FRAME_CSP)).toBeLessThan(hostile.indexOf("default-src *"));
   });
 
+  it("follows the app's theme, not the OS's", () => {
+    expect(buildContentSrcdoc("<p>x</p>", "dark")).toContain("background: #0f1115");
+    expect(buildContentSrcdoc("<p>x</p>", "light")).not.toContain("#0f1115");
+  });
+
   it("sandboxes with no permissions at all", () => {
     expect(CONTENT_FRAME_SANDBOX).toBe("");
     expect(CONTENT_FRAME_SANDBOX).not.toContain("allow-scripts");

@@ -10,8 +10,10 @@ export const CONTENT_FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline';
 /** The iframe's sandbox attribute: empty means every restriction applies. */
 export const CONTENT_FRAME_SANDBOX = "";
 
+export type FrameTheme = "light" | "dark";
+
 const CONTENT_STYLES = `
-:root { color-scheme: light dark; }
+:root { color-scheme: light; }
 html, body { margin: 0; padding: 0; }
 body {
   font: 14px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
@@ -27,17 +29,21 @@ pre, code { font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace; fo
 pre { white-space: pre-wrap; background: rgba(127,127,127,.12); padding: 8px 10px; border-radius: 6px; }
 blockquote { margin: 0 0 0 2px; padding-left: 12px; border-left: 3px solid rgba(127,127,127,.4); color: inherit; opacity: .85; }
 table { border-collapse: collapse; } td, th { border: 1px solid rgba(127,127,127,.35); padding: 3px 6px; }
-@media (prefers-color-scheme: dark) {
-  body { color: #e4e7eb; background: #0f1115; }
-  a { color: #58a6ff; }
-}
 `;
 
-export function buildContentSrcdoc(safeHtml: string): string {
+// The app's theme can differ from the OS's, so the frame gets it explicitly rather than
+// through prefers-color-scheme.
+const DARK_STYLES = `
+:root { color-scheme: dark; }
+body { color: #e4e7eb; background: #0f1115; }
+a { color: #58a6ff; }
+`;
+
+export function buildContentSrcdoc(safeHtml: string, theme: FrameTheme = "light"): string {
   return (
     `<!doctype html><meta http-equiv="Content-Security-Policy" content="${CONTENT_FRAME_CSP}">` +
-    `<meta charset="utf-8"><meta name="color-scheme" content="light dark"><meta name="referrer" content="no-referrer">` +
-    `<style>${CONTENT_STYLES}</style>` +
+    `<meta charset="utf-8"><meta name="color-scheme" content="${theme}"><meta name="referrer" content="no-referrer">` +
+    `<style>${CONTENT_STYLES}${theme === "dark" ? DARK_STYLES : ""}</style>` +
     `<body>${safeHtml}</body>`
   );
 }

@@ -65,3 +65,23 @@ describe("sortQueues", () => {
     expect(sorted.map((q) => q.id)).toEqual([2, 4, 3, 1]);
   });
 });
+
+describe("reasons, ranges and palette search", () => {
+  it("fits a reason to the actions it names, or to all when it names none", async () => {
+    const { reasonFits } = await import("./triage");
+    expect(reasonFits({ actions: ["remove"] }, "remove")).toBe(true);
+    expect(reasonFits({ actions: ["remove"] }, "approve")).toBe(false);
+    expect(reasonFits({ actions: [] }, "escalate")).toBe(true);
+  });
+  it("collects loaded ids between two rows in either direction", async () => {
+    const { idsBetween } = await import("./triage");
+    const rows = [item(1), undefined, item(3), item(4)];
+    expect(idsBetween((i) => rows[i], 3, 0)).toEqual([1, 3, 4]);
+  });
+  it("matches palette queries by word starts", async () => {
+    const { matchesQuery } = await import("./triage");
+    expect(matchesQuery("Approve item", "app")).toBe(true);
+    expect(matchesQuery("Switch to queue Reported posts", "rep po")).toBe(true);
+    expect(matchesQuery("Undo last decision", "remove")).toBe(false);
+  });
+});

@@ -1,4 +1,4 @@
-import type { DecisionAction, ItemSummary, QueueSummary } from "./backend";
+import type { DecisionAction, ItemSort, ItemSummary, QueueSummary, ReasonTemplate } from "./backend";
 
 /** Queues as the sidebar shows them: most urgent first, then fullest, then by name. */
 export function sortQueues(queues: readonly QueueSummary[]): QueueSummary[] {
@@ -59,3 +59,36 @@ export const DECISION_PAST: Record<DecisionAction, string> = {
   escalate: "escalated",
   ignore: "ignored",
 };
+
+/** Whether a reason template may go with an action (an empty list fits every action). */
+export function reasonFits(template: Pick<ReasonTemplate, "actions">, action: DecisionAction): boolean {
+  return template.actions.length === 0 || template.actions.includes(action);
+}
+
+/** The sort orders the item list cycles through, with their labels. */
+export const SORTS: { sort: ItemSort; label: string }[] = [
+  { sort: "oldest_first", label: "Oldest first" },
+  { sort: "newest_first", label: "Newest first" },
+  { sort: "most_reported", label: "Most reported" },
+];
+
+/**
+ * The ids between two rows, both included, from what is loaded: shift-click and J/K
+ * extend a selection this way. Rows not loaded yet are skipped.
+ */
+export function idsBetween(rowAt: (index: number) => ItemSummary | undefined, from: number, to: number): number[] {
+  const ids: number[] = [];
+  for (let i = Math.min(from, to); i <= Math.max(from, to); i++) {
+    const row = rowAt(i);
+    if (row) ids.push(row.id);
+  }
+  return ids;
+}
+
+/** Palette search: every word typed must start a word of the label (or the keywords). */
+export function matchesQuery(text: string, query: string): boolean {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return true;
+  const haystack = text.toLowerCase().split(/[^a-z0-9@#]+/).filter(Boolean);
+  return words.every((word) => haystack.some((candidate) => candidate.startsWith(word)) || text.toLowerCase().includes(word));
+}

@@ -15,6 +15,7 @@ export const commands = {
 	listQueueItems: (queueId: number) => typedError<ItemSummary[], AppError>(__TAURI_INVOKE("list_queue_items", { queueId })),
 	listItems: (queueId: number, state: ItemState, sort: ItemSort, offset: number, limit: number) => typedError<ItemPage, AppError>(__TAURI_INVOKE("list_items", { queueId, state, sort, offset, limit })),
 	getItem: (itemId: number) => typedError<ItemDetail, AppError>(__TAURI_INVOKE("get_item", { itemId })),
+	loadItemImages: (itemId: number) => typedError<string, AppError>(__TAURI_INVOKE("load_item_images", { itemId })),
 	decideItem: (itemId: number, action: DecisionAction, reasonCode: string | null, note: string | null) => typedError<ItemSummary, AppError>(__TAURI_INVOKE("decide_item", { itemId, action, reasonCode, note })),
 	decideItems: (itemIds: number[], action: DecisionAction, reasonCode: string | null, note: string | null) => typedError<BulkOutcome, AppError>(__TAURI_INVOKE("decide_items", { itemIds, action, reasonCode, note })),
 	undoLast: () => typedError<UndoOutcome, AppError>(__TAURI_INVOKE("undo_last")),

@@ -1,23 +1,42 @@
 // The UI's only door to the Rust side. Components import from lib/backend (this file),
 // never from bindings.ts, so the generated file can be replaced without touching them.
-export { backend, createBackend, onCollectionChanged, onSyncStatusChanged } from "./ipc";
+export {
+  backend,
+  createBackend,
+  onActionRefused,
+  onCollectionChanged,
+  onNewHighPriorityItems,
+  onSessionExpired,
+  onSyncStatusChanged,
+} from "./ipc";
 export type { Backend, Commands, Unlisten } from "./ipc";
 export { BackendError, ERROR_CODES, isAppError, isErrorCode, toBackendError } from "./errors";
 export type {
   AppError,
   AppState,
+  AuthorHistoryEntry,
   AuthorInfo,
+  BootstrapProgress,
+  BulkOutcome,
   ClaimInfo,
   CollectionChanged,
+  ConflictInfo,
+  ConflictResolution,
   DecisionAction,
   ErrorCode,
   ItemDetail,
+  ItemPage,
+  ItemSort,
   ItemState,
   ItemSummary,
+  NewHighPriorityItems,
+  ProfileInfo,
   QueueSummary,
+  ReasonTemplate,
   ReportInfo,
   SessionInfo,
   SyncStatus,
   SyncStatusChanged,
+  UndoOutcome,
   UserInfo,
 } from "./bindings";

@@ -13,6 +13,17 @@ function fakeCommands(overrides: Partial<Commands>): Commands {
     listQueueItems: unexpected,
     getItem: unexpected,
     decideItem: unexpected,
+    decideItems: unexpected,
+    undoLast: unexpected,
+    listItems: unexpected,
+    claimItem: unexpected,
+    releaseItem: unexpected,
+    listReasonTemplates: unexpected,
+    listConflicts: unexpected,
+    resolveConflict: unexpected,
+    listProfiles: unexpected,
+    saveProfile: unexpected,
+    switchProfile: unexpected,
     syncNow: unexpected,
     getSyncStatus: unexpected,
     ...overrides,
@@ -73,6 +84,39 @@ describe("createBackend", () => {
     const state: AppState = { session: null, default_server_url: "http://127.0.0.1:8000", needs_sign_in_reason: null };
     const backend = createBackend(fakeCommands({ getAppState: async () => ({ status: "ok", data: state }) }));
     await expect(backend.getAppState()).resolves.toBe(state);
+  });
+});
+
+describe("new commands", () => {
+  it("forwards a windowed list request unchanged", async () => {
+    const page = { total: 100_000, offset: 200, items: [] };
+    const listItems = vi.fn(async () => ({ status: "ok" as const, data: page }));
+    const backend = createBackend(fakeCommands({ listItems }));
+    await expect(backend.listItems(3, "open", "oldest_first", 200, 200)).resolves.toBe(page);
+    expect(listItems).toHaveBeenCalledWith(3, "open", "oldest_first", 200, 200);
+  });
+
+  it("turns 'nothing to undo' into a BackendError the UI can show", async () => {
+    const backend = createBackend(
+      fakeCommands({
+        undoLast: async () => ({ status: "error", error: { code: "invalid_input", message: "Nothing to undo." } }),
+      }),
+    );
+    await expect(backend.undoLast()).rejects.toMatchObject({ code: "invalid_input", message: "Nothing to undo." });
+  });
+
+  it("uses a generated loadItemImages once bindings.ts has one", async () => {
+    const loadItemImages = vi.fn(async () => ({ status: "ok" as const, data: "<img src=\"data:image/png;base64,AA==\">" }));
+    const backend = createBackend(fakeCommands({ loadItemImages } as unknown as Partial<Commands>));
+    await expect(backend.loadItemImages(9)).resolves.toContain("data:image/png");
+    expect(loadItemImages).toHaveBeenCalledWith(9);
+  });
+
+  it("passes a conflict resolution through", async () => {
+    const resolveConflict = vi.fn(async () => ({ status: "ok" as const, data: null }));
+    const backend = createBackend(fakeCommands({ resolveConflict }));
+    await backend.resolveConflict(4, { kind: "decide_again", action: "remove", reason_code: "spam", note: null });
+    expect(resolveConflict).toHaveBeenCalledWith(4, { kind: "decide_again", action: "remove", reason_code: "spam", note: null });
   });
 });
 

@@ -1,15 +1,27 @@
+import { invoke } from "@tauri-apps/api/core";
 import { commands, events } from "./bindings";
 import type {
+  ActionRefused,
   AppError,
   AppState,
+  BulkOutcome,
   CollectionChanged,
+  ConflictInfo,
+  ConflictResolution,
   DecisionAction,
   ItemDetail,
+  ItemPage,
+  ItemSort,
+  ItemState,
   ItemSummary,
+  NewHighPriorityItems,
+  ProfileInfo,
   QueueSummary,
+  ReasonTemplate,
   SessionInfo,
   SyncStatus,
   SyncStatusChanged,
+  UndoOutcome,
 } from "./bindings";
 import { toBackendError } from "./errors";
 
@@ -34,8 +46,49 @@ export interface Backend {
     reasonCode?: string | null,
     note?: string | null,
   ): Promise<ItemSummary>;
+  decideItems(
+    itemIds: number[],
+    action: DecisionAction,
+    reasonCode?: string | null,
+    note?: string | null,
+  ): Promise<BulkOutcome>;
+  undoLast(): Promise<UndoOutcome>;
+  listItems(queueId: number, state: ItemState, sort: ItemSort, offset: number, limit: number): Promise<ItemPage>;
+  claimItem(itemId: number): Promise<void>;
+  releaseItem(itemId: number): Promise<void>;
+  listReasonTemplates(scope: "decision" | "account"): Promise<ReasonTemplate[]>;
+  listConflicts(): Promise<ConflictInfo[]>;
+  resolveConflict(outboxId: number, resolution: ConflictResolution): Promise<void>;
+  listProfiles(): Promise<ProfileInfo[]>;
+  saveProfile(name: string, serverUrl: string, production: boolean): Promise<ProfileInfo>;
+  switchProfile(name: string): Promise<AppState>;
+  /**
+   * The item's sanitized HTML with its images inlined as data: URIs, fetched by the
+   * engine (never by the webview). Not in bindings.ts yet: see loadItemImagesCommand.
+   */
+  loadItemImages(itemId: number): Promise<string>;
   syncNow(): Promise<SyncStatus>;
   getSyncStatus(): Promise<SyncStatus>;
+}
+
+/**
+ * `load_item_images` is announced by the Rust side but not generated yet. Use the
+ * generated wrapper as soon as it exists; until then call the command by name with the
+ * same result shape, so a missing command becomes a BackendError like any other.
+ */
+function loadItemImagesCommand(cmds: Commands): (itemId: number) => Promise<CommandResult<string>> {
+  const generated = (cmds as Partial<Record<string, unknown>>)["loadItemImages"];
+  if (typeof generated === "function") {
+    return generated as (itemId: number) => Promise<CommandResult<string>>;
+  }
+  return async (itemId) => {
+    try {
+      return { status: "ok", data: await invoke<string>("load_item_images", { itemId }) };
+    } catch (error) {
+      if (error instanceof Error) throw error;
+      return { status: "error", error: error as AppError };
+    }
+  };
 }
 
 /**
@@ -67,6 +120,27 @@ export function createBackend(cmds: Commands): Backend {
     getItem: (itemId) => call("get_item", () => cmds.getItem(itemId)),
     decideItem: (itemId, action, reasonCode = null, note = null) =>
       call("decide_item", () => cmds.decideItem(itemId, action, reasonCode, note)),
+    decideItems: (itemIds, action, reasonCode = null, note = null) =>
+      call("decide_items", () => cmds.decideItems(itemIds, action, reasonCode, note)),
+    undoLast: () => call("undo_last", () => cmds.undoLast()),
+    listItems: (queueId, state, sort, offset, limit) =>
+      call("list_items", () => cmds.listItems(queueId, state, sort, offset, limit)),
+    claimItem: async (itemId) => {
+      await call("claim_item", () => cmds.claimItem(itemId));
+    },
+    releaseItem: async (itemId) => {
+      await call("release_item", () => cmds.releaseItem(itemId));
+    },
+    listReasonTemplates: (scope) => call("list_reason_templates", () => cmds.listReasonTemplates(scope)),
+    listConflicts: () => call("list_conflicts", () => cmds.listConflicts()),
+    resolveConflict: async (outboxId, resolution) => {
+      await call("resolve_conflict", () => cmds.resolveConflict(outboxId, resolution));
+    },
+    listProfiles: () => call("list_profiles", () => cmds.listProfiles()),
+    saveProfile: (name, serverUrl, production) =>
+      call("save_profile", () => cmds.saveProfile(name, serverUrl, production)),
+    switchProfile: (name) => call("switch_profile", () => cmds.switchProfile(name)),
+    loadItemImages: (itemId) => call("load_item_images", () => loadItemImagesCommand(cmds)(itemId)),
     syncNow: () => call("sync_now", () => cmds.syncNow()),
     getSyncStatus: () => call("get_sync_status", () => cmds.getSyncStatus()),
   };
@@ -94,4 +168,19 @@ export function onCollectionChanged(
   return events.collectionChanged.listen((event: { payload: CollectionChanged }) =>
     handler(event.payload.collection),
   );
+}
+
+/** The server refused an action for good (a lost claim, a rejected decision). */
+export function onActionRefused(handler: (error: AppError) => void): Promise<Unlisten> {
+  return events.actionRefused.listen((event: { payload: ActionRefused }) => handler(event.payload.error));
+}
+
+/** The session ended by itself; the UI goes back to the sign-in screen. */
+export function onSessionExpired(handler: () => void): Promise<Unlisten> {
+  return events.sessionExpired.listen(() => handler());
+}
+
+/** New items arrived in a high-priority queue (the shell raises the OS notification). */
+export function onNewHighPriorityItems(handler: (news: NewHighPriorityItems) => void): Promise<Unlisten> {
+  return events.newHighPriorityItems.listen((event: { payload: NewHighPriorityItems }) => handler(event.payload));
 }

@@ -1,0 +1,25 @@
+/**
+ * Performance marks for the latency benchmark (bench/ui-latency). A key press starts a
+ * measurement; it ends at the second animation frame after the next item is in the DOM,
+ * which is when the compositor has painted it. The benchmark reads the measures named
+ * NEXT_ITEM_MEASURE through performance.getEntriesByName; nothing else depends on them.
+ */
+export const NEXT_ITEM_MEASURE = "steward:next-item";
+
+/** The browser's entry buffer is bounded; keep the newest measures only. */
+const MAX_MEASURES = 5_000;
+let measures = 0;
+
+/** Call once the DOM shows the new item; `start` is the key event's performance.now(). */
+export function measureNextItemPainted(start: number, detail: string): void {
+  if (typeof performance === "undefined" || typeof requestAnimationFrame === "undefined") return;
+  requestAnimationFrame(() =>
+    requestAnimationFrame(() => {
+      if (++measures > MAX_MEASURES) {
+        performance.clearMeasures(NEXT_ITEM_MEASURE);
+        measures = 1;
+      }
+      performance.measure(NEXT_ITEM_MEASURE, { start, end: performance.now(), detail });
+    }),
+  );
+}
