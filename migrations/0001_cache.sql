@@ -59,6 +59,8 @@ CREATE TABLE outbox (
     status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'conflict', 'rejected')),
     -- One user action (a bulk decision is one group): undone together.
     group_id         TEXT NOT NULL,
+    -- How many rows the group had when written: an undo needs all of them still here.
+    group_size       INTEGER NOT NULL DEFAULT 1,
     -- The push waits until then, so the user can undo; the undo window.
     not_before       TEXT NOT NULL,
     -- Set (and committed) before the request goes out: such a row can no longer be

@@ -97,6 +97,12 @@ pub async fn get_item(engine: EngineState<'_>, item_id: i64) -> Result<ItemDetai
 
 #[tauri::command]
 #[specta::specta]
+pub async fn load_item_images(engine: EngineState<'_>, item_id: i64) -> Result<String, AppError> {
+    engine.load_item_images(item_id).await
+}
+
+#[tauri::command]
+#[specta::specta]
 pub async fn decide_item(
     engine: EngineState<'_>,
     item_id: i64,

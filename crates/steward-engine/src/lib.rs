@@ -6,6 +6,7 @@
 //! outbox first and pushed later, so nothing the user does waits on, or is lost to, the
 //! network.
 
+mod images;
 mod keychain;
 pub mod logging;
 pub mod outbox;
@@ -401,6 +402,18 @@ impl Engine {
                 .collect(),
             author_strikes: strikes,
         })
+    }
+
+    /// The item's content with its images, fetched by the engine (never by the webview)
+    /// and inlined; for the moderator who clicked "show images".
+    pub async fn load_item_images(&self, item_id: i64) -> Result<String, AppError> {
+        let active = self.require_active().await?;
+        let record = active.store.item(item_id).await.map_err(store_error)?;
+        Ok(
+            images::inline_images(&active.session.client, &record.body_html)
+                .await
+                .html,
+        )
     }
 
     /// Records a decision locally (outbox row and optimistic change in one transaction)

@@ -9,15 +9,23 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = base_builder();
+    builder
+        .rm_tag_attributes("img", &["src"])
+        .url_schemes(HashSet::from(["http", "https", "mailto"]));
+    builder
+});
+
+/// The rules every rendering of untrusted content shares.
+pub(crate) fn base_builder() -> ammonia::Builder<'static> {
     let mut builder = ammonia::Builder::default();
     builder
-        .rm_tag_attributes("img", &["src", "srcset", "width", "height"])
-        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .rm_tag_attributes("img", &["srcset", "width", "height"])
         .link_rel(Some("noopener noreferrer nofollow"))
         .url_relative(ammonia::UrlRelative::Deny)
         .strip_comments(true);
     builder
-});
+}
 
 /// Sanitized HTML, and how many images lost their source on the way.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -115,6 +115,11 @@ impl Store {
                 .await?;
             queued_ids.push(item_id);
         }
+        sqlx::query("UPDATE outbox SET group_size = ? WHERE group_id = ?")
+            .bind(queued_ids.len() as i64)
+            .bind(group.group_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         let mut queued = Vec::with_capacity(queued_ids.len());
         for item_id in queued_ids {
@@ -255,13 +260,15 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let group = group.ok_or(StoreError::NothingToUndo)?;
-        let sent: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM outbox WHERE group_id = ? AND (sending = 1 OR status != 'pending')",
+        // Every row of the group must still be waiting: a row that was pushed (and so
+        // left the outbox) or is being sent makes the group no longer undoable.
+        let (unsent, size): (i64, i64) = sqlx::query_as(
+            "SELECT coalesce(sum(sending = 0 AND status = 'pending'), 0), max(group_size) FROM outbox WHERE group_id = ?",
         )
         .bind(&group)
         .fetch_one(&mut *tx)
         .await?;
-        if sent > 0 {
+        if unsent != size {
             return Err(StoreError::AlreadySent);
         }
         let ids: Vec<(i64, i64)> =

@@ -3,6 +3,12 @@
 //! These tests need a Secret Service on the session bus; `scripts/with-desktop-session.sh`
 //! provides one (gnome-keyring in a private D-Bus session), as CI does.
 
+mod images;
+mod logs;
+mod model;
+mod outbox;
+mod profiles;
+mod proxy;
 mod server;
 
 use std::path::Path;
@@ -14,12 +20,12 @@ use std::time::{Duration, Instant};
 use steward_core::{DecisionAction, ErrorCode, SyncStatus};
 use steward_engine::{Engine, EngineConfig};
 
-use crate::server::{PASSWORD, TestServer};
+use crate::server::{PASSWORD, TestServer, decide_events};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Each engine gets its own keychain service, so tests never see each other's tokens.
-fn keychain_service() -> String {
+pub fn keychain_service() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     format!(
         "dev.steward.test.{}.{}",
@@ -28,15 +34,24 @@ fn keychain_service() -> String {
     )
 }
 
-async fn open_engine(data_dir: &Path, service: &str) -> Arc<Engine> {
+pub async fn open_engine(data_dir: &Path, service: &str) -> Arc<Engine> {
+    open_engine_with(data_dir, service, |_| {}).await
+}
+
+pub async fn open_engine_with(
+    data_dir: &Path,
+    service: &str,
+    adjust: impl FnOnce(&mut EngineConfig),
+) -> Arc<Engine> {
     let mut config = EngineConfig::new(data_dir.to_path_buf());
     config.keychain_service = service.to_string();
     config.poll_interval = Duration::from_millis(500);
     config.undo_window = Duration::ZERO;
+    adjust(&mut config);
     Engine::open(config).await.expect("the engine opens")
 }
 
-async fn wait_for_status(
+pub async fn wait_for_status(
     engine: &Engine,
     what: &str,
     done: impl Fn(&SyncStatus) -> bool,
@@ -55,7 +70,7 @@ async fn wait_for_status(
     }
 }
 
-fn secret_tool_lookup(service: &str, user: &str) -> Option<String> {
+pub fn secret_tool_lookup(service: &str, user: &str) -> Option<String> {
     let output = Command::new("secret-tool")
         .args(["lookup", "service", service, "username", user])
         .output()
@@ -65,7 +80,7 @@ fn secret_tool_lookup(service: &str, user: &str) -> Option<String> {
 }
 
 /// Every file under `dir`, read as bytes, searched for `needle`.
-fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
+pub fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
     let mut hits = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(path) = stack.pop() {
@@ -80,17 +95,6 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
         }
     }
     hits
-}
-
-/// Decision audit events the server holds for one item.
-async fn decide_events(server: &TestServer, token: &str, item_id: i64) -> Vec<serde_json::Value> {
-    let page = server
-        .get(
-            token,
-            &format!("audit?action=item.decide&target_type=item&target_id={item_id}"),
-        )
-        .await;
-    page["results"].as_array().unwrap().clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

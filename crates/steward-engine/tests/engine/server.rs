@@ -14,6 +14,7 @@ pub struct TestServer {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    env: Vec<(String, String)>,
 }
 
 pub fn repo_root() -> PathBuf {
@@ -41,6 +42,11 @@ fn free_port() -> u16 {
 impl TestServer {
     /// Migrates a new database, seeds `items` items and starts the server.
     pub fn start(items: u32) -> TestServer {
+        Self::start_with(items, &[])
+    }
+
+    /// Like `start`, with extra environment for the server (e.g. a short token lifetime).
+    pub fn start_with(items: u32, env: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut server = TestServer {
@@ -48,6 +54,10 @@ impl TestServer {
             port,
             dir,
             child: None,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         server.manage(&["migrate", "--noinput"]);
         server.manage(&[
@@ -70,7 +80,8 @@ impl TestServer {
                 format!("sqlite:///{}/db.sqlite3", self.dir.path().display()),
             )
             .env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
-            .env_remove("DJANGO_DEBUG");
+            .env_remove("DJANGO_DEBUG")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         command
     }
 
@@ -91,6 +102,35 @@ impl TestServer {
             "manage.py {args:?} failed:\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
+    }
+
+    /// Adds an open item with the given (untrusted) body to the first queue; returns its id.
+    pub fn create_item(&self, title: &str, body_html: &str) -> i64 {
+        let script = format!(
+            "from django.utils import timezone\n\
+             from steward.models import Item, Member, Queue, Report\n\
+             now = timezone.now()\n\
+             item = Item.objects.create(queue=Queue.objects.order_by('-priority').first(), author=Member.objects.first(), \
+             title={title:?}, body_html={body_html:?}, created_at=now, updated_at=now)\n\
+             Report.objects.create(item=item, reason='other', note='test', created_at=now)\n\
+             print('ITEM', item.id)\n"
+        );
+        let output = self
+            .command()
+            .args(["manage.py", "shell", "-c", &script])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "creating an item failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("ITEM "))
+            .and_then(|id| id.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no item id in {stdout:?}"))
     }
 
     /// Starts (again) the server on the same port and database, and waits until it answers.
@@ -155,9 +195,13 @@ impl TestServer {
 
     /// An admin's access token, for checking the server's state over plain HTTP.
     pub async fn admin_token(&self) -> String {
+        self.token_for("admin").await
+    }
+
+    pub async fn token_for(&self, username: &str) -> String {
         let response: serde_json::Value = reqwest::Client::new()
             .post(format!("{}/api/v1/auth/login", self.url))
-            .json(&serde_json::json!({"username": "admin", "password": PASSWORD}))
+            .json(&serde_json::json!({"username": username, "password": PASSWORD}))
             .send()
             .await
             .unwrap()
@@ -187,4 +231,19 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Decision audit events the server holds for one item.
+pub async fn decide_events(
+    server: &TestServer,
+    token: &str,
+    item_id: i64,
+) -> Vec<serde_json::Value> {
+    let page = server
+        .get(
+            token,
+            &format!("audit?action=item.decide&target_type=item&target_id={item_id}"),
+        )
+        .await;
+    page["results"].as_array().unwrap().clone()
 }
