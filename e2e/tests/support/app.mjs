@@ -1,0 +1,155 @@
+// The built Steward app under tauri-driver (WebKitWebDriver), one session per test file.
+//
+// data-testid scheme used by the UI (ui/src/lib/components/*.svelte):
+//   sign-in:   signin-server-url, signin-username, signin-password, signin-submit, signin-error
+//   top bar:   env-badge (data-production), profile-menu, theme-toggle, open-palette, open-help
+//   queues:    queue-list, queue-item (data-queue-id), queue-open-count
+//   items:     item-list (the virtual scroller), item-row (data-item-id, data-index,
+//              aria-current="true" on the one shown, data-checked when selected),
+//              item-list-total (data-count), bulk-bar (data-count)
+//   item:      item-title (data-item-id), item-content (the sandboxed iframe), show-images,
+//              images-error, item-claim (data-mine), item-author, author-strikes,
+//              author-history, item-reports, reason-list, reason-<code>, decision-note,
+//              decide-approve|remove|escalate|ignore, decide-error, claimed-elsewhere
+//   dialogs:   confirm-dialog (confirm-title, confirm-ok, confirm-cancel, confirm-production),
+//              command-palette (palette-input, palette-command), shortcut-help,
+//              conflicts-panel (conflict with data-item-id, conflict-mine, conflict-server,
+//              conflict-decide-<action>, conflict-drop)
+//   status:    status-online (data-state), status-pending (data-count), status-conflicts
+//              (data-count), status-bootstrap, sync-now; toast (data-kind), toast-undo
+//
+// Environment (all optional): APP_BIN, TAURI_DRIVER, TAURI_DRIVER_PORT.
+import fs from "node:fs";
+import path from "node:path";
+import { spawn } from "node:child_process";
+import { remote } from "webdriverio";
+import { artifacts, repo, waitFor } from "./util.mjs";
+import { MODERATOR, PASSWORD } from "./server.mjs";
+
+const application = path.resolve(repo, process.env.APP_BIN ?? "target/debug/steward");
+const tauriDriverBin = process.env.TAURI_DRIVER ?? path.join(repo, ".tools", "bin", "tauri-driver");
+const driverPort = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
+
+export class App {
+  constructor(browser, driver) {
+    this.browser = browser;
+    this.driver = driver;
+  }
+
+  /** Starts tauri-driver and the app with its own data directory, pointed at `serverUrl`. */
+  static async start({ serverUrl, dataDir, env = {} }) {
+    for (const [what, file] of [["app binary (APP_BIN)", application], ["tauri-driver (TAURI_DRIVER)", tauriDriverBin]]) {
+      if (!fs.existsSync(file)) throw new Error(`${what} not found at ${file}`);
+    }
+    fs.mkdirSync(dataDir, { recursive: true });
+    // The capability cannot carry environment variables, and the app inherits
+    // tauri-driver's environment: set them for the driver.
+    const driver = spawn(tauriDriverBin, ["--port", String(driverPort)], {
+      env: { ...process.env, STEWARD_DATA_DIR: dataDir, STEWARD_SERVER_URL: serverUrl, ...env },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    // tauri-driver logs a harmless "Connection refused" while WebKitWebDriver starts.
+    await waitFor("tauri-driver", async () => (await fetch(`http://127.0.0.1:${driverPort}/status`)).ok, 20_000, 200);
+    const browser = await remote({
+      hostname: "127.0.0.1",
+      port: driverPort,
+      logLevel: "warn",
+      capabilities: { "tauri:options": { application }, "wdio:enforceWebDriverClassic": true },
+    });
+    return new App(browser, driver);
+  }
+
+  async stop() {
+    await this.browser?.deleteSession().catch(() => {});
+    if (this.driver && this.driver.exitCode === null) {
+      this.driver.kill();
+      await waitFor("tauri-driver to stop", () => this.driver.exitCode !== null || this.driver.signalCode !== null, 5_000, 100).catch(() => {});
+    }
+  }
+
+  $(testId) {
+    return this.browser.$(`[data-testid="${testId}"]`);
+  }
+
+  /** textContent of the first match (getText is empty for spans inside buttons in WebKitWebDriver). */
+  async text(selector) {
+    return (await this.browser.execute((s) => document.querySelector(s)?.textContent ?? null, selector))?.trim() ?? null;
+  }
+
+  async attr(selector, name) {
+    return this.browser.execute((s, n) => document.querySelector(s)?.getAttribute(n) ?? null, selector, name);
+  }
+
+  /** The id of the item on screen, or null. */
+  async currentItemId() {
+    const id = await this.attr('[data-testid="item-title"]', "data-item-id");
+    return id === null ? null : Number(id);
+  }
+
+  async count(testId) {
+    return Number((await this.attr(`[data-testid="${testId}"]`, "data-count")) ?? NaN);
+  }
+
+  /** Sends keys to the focused element (the page body while nothing else has focus). */
+  async keys(...keys) {
+    await this.browser.keys(keys);
+  }
+
+  /** Presses one key and waits until the item on screen is another one. */
+  async pressAndWaitForNext(key, timeout = 10_000) {
+    const before = await this.currentItemId();
+    await this.keys(key);
+    await waitFor(`the next item after pressing ${key} on ${before}`, async () => {
+      const now = await this.currentItemId();
+      return now !== null && now !== before ? now : null;
+    }, timeout, 25);
+    return this.currentItemId();
+  }
+
+  async signIn({ serverUrl, username = MODERATOR, password = PASSWORD }) {
+    const serverField = await this.$("signin-server-url");
+    await serverField.waitForDisplayed({ timeout: 30_000 });
+    await serverField.setValue(serverUrl);
+    await (await this.$("signin-username")).setValue(username);
+    await (await this.$("signin-password")).setValue(password);
+    await (await this.$("signin-submit")).click();
+    await waitFor("the first item on screen after signing in", () => this.currentItemId(), 60_000, 100);
+    // Leave the keyboard to the triage screen, not to a field of the removed form.
+    await this.browser.execute(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined));
+  }
+
+  async waitForSynced(timeout = 60_000) {
+    await waitFor("pending actions to reach the server", async () => (await this.count("status-pending")) === 0, timeout, 200);
+  }
+
+  async screenshot(name) {
+    // A screenshot right after a DOM change can be stale: let two frames paint first.
+    await this.browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+    const file = path.join(artifacts, `${name}.png`);
+    await this.browser.saveScreenshot(file);
+    return file;
+  }
+
+  /** Clicks the theme toggle (light -> dark -> system) until the app shows `themeName`. */
+  async setTheme(themeName) {
+    for (let i = 0; i < 4; i++) {
+      const shown = await this.browser.execute(() => document.documentElement.dataset.theme);
+      const preference = await this.browser.execute(() => localStorage.getItem("steward.theme"));
+      if (shown === themeName && preference === themeName) return;
+      await (await this.$("theme-toggle")).click();
+    }
+    throw new Error(`could not switch to the ${themeName} theme`);
+  }
+}
+
+/** Wraps a test body: on failure keeps a screenshot named after the test. */
+export function withScreenshotOnFailure(getApp, name, body) {
+  return async (t) => {
+    try {
+      await body(t);
+    } catch (error) {
+      await getApp()?.screenshot(`failure-${name}`).catch(() => {});
+      throw error;
+    }
+  };
+}

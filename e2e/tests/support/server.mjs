@@ -1,0 +1,96 @@
+// The real Django server for end-to-end tests: migrate, seed, gunicorn on a free port.
+// stop() and start() again keep the port and the database, so a test can take the server
+// away from the app and bring it back as it was.
+import { spawn, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { artifacts, freePort, repo, waitFor } from "./util.mjs";
+
+const python = process.env.PYTHON ?? path.join(repo, ".venv", "bin", "python");
+
+export const PASSWORD = "e2e-pass";
+export const MODERATOR = "moderator";
+export const ADMIN = process.env.E2E_ADMIN_USER ?? "admin";
+export const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? PASSWORD;
+
+export class TestServer {
+  /** @param {{tmp: string, name: string, items?: number}} options */
+  constructor({ tmp, name, items = 40 }) {
+    this.tmp = tmp;
+    this.name = name;
+    this.items = items;
+    this.process = null;
+    this.port = null;
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  env() {
+    return {
+      ...process.env,
+      DATABASE_URL: `sqlite:///${path.join(this.tmp, "db.sqlite3")}`,
+      DJANGO_SECRET_KEY: process.env.DJANGO_SECRET_KEY ?? "e2e-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz",
+      DJANGO_ALLOWED_HOSTS: process.env.DJANGO_ALLOWED_HOSTS ?? "127.0.0.1,localhost",
+    };
+  }
+
+  manage(...args) {
+    return execFileSync(python, [path.join("server", "manage.py"), ...args], {
+      cwd: repo,
+      env: this.env(),
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+  }
+
+  /** Runs Python inside Django (manage.py shell -c) and returns what it printed. */
+  shell(code) {
+    return this.manage("shell", "-c", code).trim();
+  }
+
+  /** Migrates and seeds once, then serves. */
+  async setUp() {
+    this.manage("migrate", "--noinput");
+    this.manage("seed_demo", "--items", String(this.items), "--password", PASSWORD);
+    this.port = await freePort();
+    await this.start();
+  }
+
+  async start() {
+    const log = fs.openSync(path.join(artifacts, `gunicorn-${this.name}.log`), "a");
+    this.process = spawn(
+      python,
+      ["-m", "gunicorn", "--chdir", "server", "demo.wsgi:application",
+        "--bind", `127.0.0.1:${this.port}`, "--workers", "2", "--threads", "4", "--no-control-socket"],
+      { cwd: repo, env: this.env(), stdio: ["ignore", log, log] },
+    );
+    const child = this.process;
+    // Any HTTP answer means Django is serving; without a token /queues answers 401.
+    await waitFor("the Django server", async () => {
+      if (child.exitCode !== null) throw new Error(`gunicorn exited with ${child.exitCode}; see e2e/artifacts/gunicorn-${this.name}.log`);
+      const response = await fetch(`${this.url}/api/v1/queues`);
+      return response.status < 500;
+    });
+  }
+
+  async stop() {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    await waitFor("gunicorn to stop", () => child.exitCode !== null || child.signalCode !== null, 10_000, 100).catch(() =>
+      child.kill("SIGKILL"),
+    );
+    // The port must refuse connections before the test goes on.
+    await waitFor("the port to close", async () => {
+      try {
+        await fetch(`${this.url}/api/v1/queues`);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 10_000, 100);
+    this.process = null;
+  }
+}

@@ -1,0 +1,154 @@
+// Keyboard-only triage against the real server: twenty decisions with j/k, a/r/e/i,
+// reasons on number keys, a note, an undo, and a bulk decision with its confirmation.
+// Every decision must be on the server exactly once, with the action the keys chose.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { App, withScreenshotOnFailure } from "./support/app.mjs";
+import { adminClient } from "./support/admin.mjs";
+import { TestServer } from "./support/server.mjs";
+import { removeTemp, tempDir, waitFor } from "./support/util.mjs";
+
+let tmp;
+let server;
+let app;
+
+before(async () => {
+  tmp = tempDir("keyboard");
+  server = new TestServer({ tmp, name: "keyboard", items: 120 });
+  await server.setUp();
+  app = await App.start({ serverUrl: server.url, dataDir: path.join(tmp, "app") });
+  await app.signIn({ serverUrl: server.url });
+});
+
+after(async () => {
+  await app?.stop();
+  await server?.stop();
+  removeTemp(tmp);
+});
+
+test("twenty items triaged with the keyboard alone reach the server once each", withScreenshotOnFailure(() => app, "keyboard", async () => {
+  const reasonCodes = await app.browser.execute(() =>
+    [...document.querySelectorAll('[data-testid="reason-list"] [role="radio"]')].map((b) => b.getAttribute("data-testid")),
+  );
+  assert.ok(reasonCodes.length >= 3, `expected numbered reasons, got ${reasonCodes}`);
+  // The seeded templates, in order: spam (remove), harassment (remove), nsfw, off-topic,
+  // no-violation (approve/ignore), needs-senior (escalate).
+  const keyFor = (code) => String(reasonCodes.indexOf(`reason-${code}`) + 1);
+
+  // j and k move without deciding.
+  const first = await app.currentItemId();
+  const second = await app.pressAndWaitForNext("j");
+  assert.notEqual(second, first);
+  assert.equal(await app.pressAndWaitForNext("k"), first);
+
+  const plan = ["a", "r", "e", "i"];
+  const expected = new Map(); // item id -> {action, reason, note}
+  const actionOf = { a: "approve", r: "remove", e: "escalate", i: "ignore" };
+  for (let n = 0; n < 20; n++) {
+    const key = plan[n % plan.length];
+    const itemId = await app.currentItemId();
+    let reason = "";
+    let note = "";
+    if (key === "r") {
+      reason = "spam";
+      await app.keys(keyFor("spam"));
+      await waitFor("the spam reason to be picked", async () => (await app.attr('[data-testid="reason-spam"]', "aria-checked")) === "true", 5_000, 25);
+    }
+    if (n === 5) {
+      note = "Escalated from the keyboard test";
+      await app.keys("n");
+      const field = await app.$("decision-note");
+      await field.waitForDisplayed({ timeout: 5_000 });
+      await waitFor("the note field to take focus", () => app.browser.execute(() => document.activeElement?.id === "decision-note"), 5_000, 25);
+      await app.keys(note);
+      await app.keys("Enter");
+    }
+    const next = await app.pressAndWaitForNext(key);
+    assert.notEqual(next, itemId, "the next item must appear after a decision");
+    expected.set(itemId, { action: actionOf[key], reason, note });
+  }
+
+  // Undo the last decision before it is sent: the item comes back on screen.
+  const lastDecided = [...expected.keys()].at(-1);
+  await app.keys("u");
+  await waitFor("the undone item back on screen", async () => (await app.currentItemId()) === lastDecided, 5_000, 50);
+  expected.delete(lastDecided);
+  // Decide it again, differently, so twenty decisions still reach the server.
+  await app.pressAndWaitForNext("a");
+  expected.set(lastDecided, { action: "approve", reason: "", note: "" });
+  await app.screenshot("keyboard-after-twenty");
+
+  // The server is the judge: each item once, with the chosen action, reason and note.
+  await app.waitForSynced(90_000);
+  const admin = await adminClient(server.url);
+  for (const [itemId, want] of expected) {
+    const events = await waitFor(`the decision on item ${itemId}`, async () => {
+      const found = await admin.decisionsOn(itemId);
+      return found.length > 0 ? found : null;
+    }, 30_000, 300);
+    assert.equal(events.length, 1, `item ${itemId}: expected one decision, got ${JSON.stringify(events.map((e) => e.data))}`);
+    assert.equal(events[0].data.action, want.action, `item ${itemId}`);
+    assert.equal(events[0].data.reason_code, want.reason, `item ${itemId} reason`);
+    assert.equal(events[0].data.note, want.note, `item ${itemId} note`);
+  }
+  assert.equal(expected.size, 20);
+}));
+
+test("bulk: select three with x, remove them after a confirmation that states the count", withScreenshotOnFailure(() => app, "bulk", async () => {
+  const ids = [];
+  for (let n = 0; n < 3; n++) {
+    ids.push(await app.currentItemId());
+    await app.keys("x");
+    if (n < 2) await app.pressAndWaitForNext("j");
+  }
+  await waitFor("three selected", async () => (await app.count("bulk-bar")) === 3, 5_000, 50);
+  await app.keys("r");
+  const dialog = await app.$("confirm-dialog");
+  await dialog.waitForDisplayed({ timeout: 5_000 });
+  assert.match(await app.text('[data-testid="confirm-title"]'), /Remove 3 items\?/);
+  await app.screenshot("bulk-confirm");
+  // Esc cancels: nothing decided.
+  await app.keys("Escape");
+  await dialog.waitForDisplayed({ reverse: true, timeout: 5_000 });
+  assert.equal(await app.count("bulk-bar"), 3);
+  await app.keys("r");
+  await dialog.waitForDisplayed({ timeout: 5_000 });
+  await app.keys("Enter");
+  await waitFor("the selection to clear", async () => (await app.attr('[data-testid="bulk-bar"]', "data-count")) === null, 5_000, 50);
+  for (const id of ids) {
+    assert.equal(await app.attr(`[data-testid="item-row"][data-item-id="${id}"]`, "data-item-id"), null, `item ${id} still listed`);
+  }
+  await app.waitForSynced(60_000);
+  const admin = await adminClient(server.url);
+  for (const id of ids) {
+    const events = await waitFor(`the bulk decision on ${id}`, async () => {
+      const found = await admin.decisionsOn(id);
+      return found.length ? found : null;
+    }, 20_000, 300);
+    assert.equal(events.length, 1);
+    assert.equal(events[0].data.action, "remove");
+  }
+}));
+
+test("? shows the shortcuts and Ctrl+K runs a command from the palette", withScreenshotOnFailure(() => app, "palette", async () => {
+  await app.keys("?");
+  const help = await app.$("shortcut-help");
+  await help.waitForDisplayed({ timeout: 5_000 });
+  await app.screenshot("shortcut-help");
+  await app.keys("Escape");
+  await help.waitForDisplayed({ reverse: true, timeout: 5_000 });
+
+  await app.keys("Control", "k");
+  await app.keys("Control"); // release the modifier
+  const palette = await app.$("command-palette");
+  await palette.waitForDisplayed({ timeout: 5_000 });
+  await app.keys(..."dark theme".split(""));
+  await app.screenshot("palette");
+  await app.keys("Enter");
+  await palette.waitForDisplayed({ reverse: true, timeout: 5_000 });
+  await waitFor("the dark theme", async () => (await app.browser.execute(() => document.documentElement.dataset.theme)) === "dark", 5_000, 50);
+  await app.screenshot("triage-dark");
+  await app.setTheme("light");
+  await app.screenshot("triage-light");
+}));
