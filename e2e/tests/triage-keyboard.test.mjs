@@ -143,8 +143,8 @@ test("? shows the shortcuts and Ctrl+K runs a command from the palette", withScr
   await app.keys("Control"); // release the modifier
   const palette = await app.$("command-palette");
   await palette.waitForDisplayed({ timeout: 5_000 });
-  await app.keys(..."dark theme".split(""));
   await app.screenshot("palette");
+  await app.keys("dark theme");
   await app.keys("Enter");
   await palette.waitForDisplayed({ reverse: true, timeout: 5_000 });
   await waitFor("the dark theme", async () => (await app.browser.execute(() => document.documentElement.dataset.theme)) === "dark", 5_000, 50);

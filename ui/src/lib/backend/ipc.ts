@@ -1,4 +1,3 @@
-import { invoke } from "@tauri-apps/api/core";
 import { commands, events } from "./bindings";
 import type {
   ActionRefused,
@@ -62,33 +61,10 @@ export interface Backend {
   listProfiles(): Promise<ProfileInfo[]>;
   saveProfile(name: string, serverUrl: string, production: boolean): Promise<ProfileInfo>;
   switchProfile(name: string): Promise<AppState>;
-  /**
-   * The item's sanitized HTML with its images inlined as data: URIs, fetched by the
-   * engine (never by the webview). Not in bindings.ts yet: see loadItemImagesCommand.
-   */
+  /** The item's sanitized HTML with its images inlined as data: URIs, fetched by the engine, never by the webview. */
   loadItemImages(itemId: number): Promise<string>;
   syncNow(): Promise<SyncStatus>;
   getSyncStatus(): Promise<SyncStatus>;
-}
-
-/**
- * `load_item_images` is announced by the Rust side but not generated yet. Use the
- * generated wrapper as soon as it exists; until then call the command by name with the
- * same result shape, so a missing command becomes a BackendError like any other.
- */
-function loadItemImagesCommand(cmds: Commands): (itemId: number) => Promise<CommandResult<string>> {
-  const generated = (cmds as Partial<Record<string, unknown>>)["loadItemImages"];
-  if (typeof generated === "function") {
-    return generated as (itemId: number) => Promise<CommandResult<string>>;
-  }
-  return async (itemId) => {
-    try {
-      return { status: "ok", data: await invoke<string>("load_item_images", { itemId }) };
-    } catch (error) {
-      if (error instanceof Error) throw error;
-      return { status: "error", error: error as AppError };
-    }
-  };
 }
 
 /**
@@ -140,7 +116,7 @@ export function createBackend(cmds: Commands): Backend {
     saveProfile: (name, serverUrl, production) =>
       call("save_profile", () => cmds.saveProfile(name, serverUrl, production)),
     switchProfile: (name) => call("switch_profile", () => cmds.switchProfile(name)),
-    loadItemImages: (itemId) => call("load_item_images", () => loadItemImagesCommand(cmds)(itemId)),
+    loadItemImages: (itemId) => call("load_item_images", () => cmds.loadItemImages(itemId)),
     syncNow: () => call("sync_now", () => cmds.syncNow()),
     getSyncStatus: () => call("get_sync_status", () => cmds.getSyncStatus()),
   };
