@@ -4,9 +4,11 @@
 use std::sync::Arc;
 
 use steward_core::{
-    AppError, AppState, BulkOutcome, ConflictInfo, ConflictResolution, DecisionAction, ItemDetail,
-    ItemPage, ItemSort, ItemState, ItemSummary, ProfileInfo, QueueSummary, ReasonTemplate,
-    SessionInfo, SyncStatus, UndoOutcome,
+    AccountAction, AccountDetail, AccountNote, AccountSummary, AppError, AppState, AuditPage,
+    AuditQuery, BulkOutcome, ConflictInfo, ConflictResolution, DecisionAction, ItemDetail,
+    ItemPage, ItemSort, ItemState, ItemSummary, JobAction, JobBulkOutcome, JobDetail, JobPage,
+    JobQuery, JobStats, ProfileInfo, QueueSummary, ReasonTemplate, SessionInfo, SyncStatus,
+    UndoOutcome,
 };
 use steward_engine::Engine;
 use tauri::State;
@@ -180,4 +182,119 @@ pub async fn sync_now(engine: EngineState<'_>) -> Result<SyncStatus, AppError> {
 #[specta::specta]
 pub async fn get_sync_status(engine: EngineState<'_>) -> Result<SyncStatus, AppError> {
     Ok(engine.sync_status().await)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn search_accounts(
+    engine: EngineState<'_>,
+    query: String,
+    status: Option<String>,
+) -> Result<Vec<AccountSummary>, AppError> {
+    engine.search_accounts(&query, status).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_account(
+    engine: EngineState<'_>,
+    account_id: i64,
+) -> Result<AccountDetail, AppError> {
+    engine.get_account(account_id).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn act_on_account(
+    engine: EngineState<'_>,
+    account_id: i64,
+    action: AccountAction,
+    duration_hours: Option<i64>,
+    reason_code: Option<String>,
+    note: Option<String>,
+) -> Result<AccountSummary, AppError> {
+    engine
+        .act_on_account(account_id, action, duration_hours, reason_code, note)
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_account_note(
+    engine: EngineState<'_>,
+    account_id: i64,
+    body: String,
+) -> Result<Vec<AccountNote>, AppError> {
+    engine.add_account_note(account_id, &body).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn search_audit(
+    engine: EngineState<'_>,
+    query: AuditQuery,
+    offset: i64,
+    limit: i64,
+) -> Result<AuditPage, AppError> {
+    engine.search_audit(query, offset, limit).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn export_audit_csv(
+    engine: EngineState<'_>,
+    query: AuditQuery,
+) -> Result<String, AppError> {
+    engine.export_audit_csv(query, None).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_jobs(
+    engine: EngineState<'_>,
+    query: JobQuery,
+    offset: i64,
+    limit: i64,
+) -> Result<JobPage, AppError> {
+    engine.list_jobs(query, offset, limit).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_job(engine: EngineState<'_>, job_id: i64) -> Result<JobDetail, AppError> {
+    engine.get_job(job_id).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn job_stats(engine: EngineState<'_>) -> Result<JobStats, AppError> {
+    engine.job_stats().await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn count_matching_jobs(
+    engine: EngineState<'_>,
+    query: JobQuery,
+) -> Result<i64, AppError> {
+    engine.count_matching_jobs(query).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn act_on_jobs(
+    engine: EngineState<'_>,
+    job_ids: Vec<i64>,
+    action: JobAction,
+) -> Result<JobBulkOutcome, AppError> {
+    engine.act_on_jobs(&job_ids, action).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn retry_matching_jobs(
+    engine: EngineState<'_>,
+    query: JobQuery,
+) -> Result<JobBulkOutcome, AppError> {
+    engine.retry_matching_jobs(query).await
 }

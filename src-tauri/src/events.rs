@@ -40,6 +40,20 @@ pub struct NewHighPriorityItems {
     pub count: i64,
 }
 
+/// Jobs failed since the last pull.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct JobsFailed {
+    pub kind: String,
+    pub count: i64,
+}
+
+/// An audit export wrote `done` of `total` rows (total unknown beyond the count cap).
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct ExportProgress {
+    pub done: i64,
+    pub total: Option<i64>,
+}
+
 /// Minimum time between two OS notifications.
 const NOTIFICATION_INTERVAL_MS: u64 = 20_000;
 
@@ -82,6 +96,11 @@ fn emit<R: Runtime>(app: &AppHandle<R>, event: EngineEvent, policy: &mut Notific
         .emit(app),
         EngineEvent::ActionRefused(error) => ActionRefused { error }.emit(app),
         EngineEvent::SessionExpired => SessionExpired {}.emit(app),
+        EngineEvent::JobsFailed { kind, count } => {
+            policy.offer_failed_jobs(&kind, count);
+            JobsFailed { kind, count }.emit(app)
+        }
+        EngineEvent::ExportProgress { done, total } => ExportProgress { done, total }.emit(app),
         EngineEvent::NewHighPriorityItems {
             queue_id,
             queue_name,

@@ -43,6 +43,18 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::resolve_conflict,
             commands::sync_now,
             commands::get_sync_status,
+            commands::search_accounts,
+            commands::get_account,
+            commands::act_on_account,
+            commands::add_account_note,
+            commands::search_audit,
+            commands::export_audit_csv,
+            commands::list_jobs,
+            commands::get_job,
+            commands::job_stats,
+            commands::count_matching_jobs,
+            commands::act_on_jobs,
+            commands::retry_matching_jobs,
         ])
         .events(tauri_specta::collect_events![
             events::SyncStatusChanged,
@@ -50,6 +62,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             events::ActionRefused,
             events::SessionExpired,
             events::NewHighPriorityItems,
+            events::JobsFailed,
+            events::ExportProgress,
         ])
         .dangerously_cast_bigints_to_number()
         .disable_serde_phases()

@@ -17,8 +17,8 @@ use url::Url;
 
 pub use crate::error::ClientError;
 use crate::wire::{
-    ApiAuditEvent, ApiItem, ApiQueue, ApiReasonTemplate, DecisionRequest, DecisionResponse,
-    LoginResponse, Me, Page,
+    ApiAccount, ApiAuditEvent, ApiItem, ApiNote, ApiQueue, ApiReasonTemplate, DecisionRequest,
+    DecisionResponse, LoginResponse, Me, Page,
 };
 
 /// How long one request may take before the server counts as unreachable.
@@ -156,6 +156,30 @@ impl Client {
                 &format!("items/{target_id}/claim"),
                 Some(access),
             )?,
+            "account_action" => self
+                .request(
+                    Method::POST,
+                    &format!("accounts/{target_id}/actions"),
+                    Some(access),
+                )?
+                .json(args),
+            "add_account_note" => self
+                .request(
+                    Method::POST,
+                    &format!("accounts/{target_id}/notes"),
+                    Some(access),
+                )?
+                .json(args),
+            "retry_job" => self.request(
+                Method::POST,
+                &format!("jobs/{target_id}/retry"),
+                Some(access),
+            )?,
+            "cancel_job" => self.request(
+                Method::POST,
+                &format!("jobs/{target_id}/cancel"),
+                Some(access),
+            )?,
             other => {
                 return Err(ClientError::Internal(format!(
                     "no endpoint for outbox operation {other:?}"
@@ -245,6 +269,63 @@ impl Client {
                 .query(filters),
         )
         .await
+    }
+
+    /// One page of a delta feed (`accounts`, `jobs`, ...) after `cursor`.
+    pub async fn delta_page<T: DeserializeOwned>(
+        &self,
+        access: &str,
+        collection: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<T>, ClientError> {
+        let request = self
+            .request(Method::GET, collection, Some(access))?
+            .query(&[
+                ("limit", limit.to_string()),
+                ("updated_after", cursor.unwrap_or("").to_string()),
+            ]);
+        self.send_json(request).await
+    }
+
+    /// Accounts whose username, display name or email contains `query`, from the server.
+    pub async fn search_accounts(
+        &self,
+        access: &str,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<ApiAccount>, ClientError> {
+        let request = self
+            .request(Method::GET, "accounts", Some(access))?
+            .query(&[("q", query.to_string()), ("limit", limit.to_string())]);
+        let page: Page<ApiAccount> = self.send_json(request).await?;
+        Ok(page.results)
+    }
+
+    pub async fn account(&self, access: &str, account_id: i64) -> Result<ApiAccount, ClientError> {
+        self.send_json(self.request(
+            Method::GET,
+            &format!("accounts/{account_id}"),
+            Some(access),
+        )?)
+        .await
+    }
+
+    /// An account's notes, oldest first (up to 500).
+    pub async fn account_notes(
+        &self,
+        access: &str,
+        account_id: i64,
+    ) -> Result<Vec<ApiNote>, ClientError> {
+        let request = self
+            .request(
+                Method::GET,
+                &format!("accounts/{account_id}/notes"),
+                Some(access),
+            )?
+            .query(&[("limit", "500")]);
+        let page: Page<ApiNote> = self.send_json(request).await?;
+        Ok(page.results)
     }
 
     fn request(

@@ -130,6 +130,8 @@ pub struct ApiDecision {
 pub struct ApiAuditEvent {
     pub id: i64,
     pub actor: Option<ApiUserRef>,
+    #[serde(default)]
+    pub actor_username: String,
     pub action: String,
     pub target_type: String,
     pub target_id: String,
@@ -152,4 +154,72 @@ pub struct ApiReasonTemplate {
     pub position: i64,
     #[serde(default)]
     pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ApiAccountCounts {
+    #[serde(default)]
+    pub items: i64,
+    #[serde(default)]
+    pub removed_items: i64,
+    #[serde(default)]
+    pub reports_received: i64,
+    #[serde(default)]
+    pub notes: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiAccount {
+    pub id: i64,
+    pub username: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub email: String,
+    pub status: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    pub joined_at: String,
+    #[serde(default)]
+    pub last_seen_at: Option<String>,
+    #[serde(default)]
+    pub suspended_until: Option<String>,
+    #[serde(default)]
+    pub sessions_revoked_at: Option<String>,
+    #[serde(default)]
+    pub counts: ApiAccountCounts,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiNote {
+    pub id: i64,
+    pub account: i64,
+    #[serde(default)]
+    pub author: Option<ApiUserRef>,
+    pub body: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiJob {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    #[serde(default)]
+    pub attempts: i64,
+    #[serde(default)]
+    pub payload_summary: String,
+    #[serde(default)]
+    pub created_by: Option<ApiUserRef>,
+    pub created_at: String,
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    pub updated_at: String,
+    #[serde(default)]
+    pub last_error: String,
+    #[serde(default)]
+    pub last_traceback: String,
 }

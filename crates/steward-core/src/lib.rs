@@ -12,8 +12,10 @@ pub mod push;
 
 pub use error::{AppError, ErrorCode};
 pub use model::{
-    AppState, AuthorHistoryEntry, AuthorInfo, BootstrapProgress, BulkOutcome, ClaimInfo,
-    ConflictInfo, ConflictResolution, DecisionAction, ItemDetail, ItemPage, ItemSort, ItemState,
-    ItemSummary, ProfileInfo, QueueSummary, ReasonTemplate, ReportInfo, SessionInfo, SkippedItem,
-    SyncStatus, UndoOutcome, UserInfo,
+    AccountAction, AccountCounts, AccountDetail, AccountNote, AccountSummary, AppState,
+    AuditEventInfo, AuditPage, AuditQuery, AuthorHistoryEntry, AuthorInfo, BootstrapProgress,
+    BulkOutcome, ClaimInfo, ConflictInfo, ConflictResolution, CountEntry, DecisionAction,
+    ItemDetail, ItemPage, ItemSort, ItemState, ItemSummary, JobAction, JobBulkOutcome, JobDetail,
+    JobInfo, JobPage, JobQuery, JobStats, ProfileInfo, QueueSummary, ReasonTemplate, ReportInfo,
+    SessionInfo, SkippedItem, SyncStatus, UndoOutcome, UserInfo,
 };

@@ -292,3 +292,193 @@ pub struct SyncStatus {
     /// Set while a collection is downloaded for the first time.
     pub bootstrap: Option<BootstrapProgress>,
 }
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct AccountCounts {
+    pub items: i64,
+    pub removed_items: i64,
+    pub reports_received: i64,
+    pub notes: i64,
+}
+
+/// An account of the product (a member whose content is moderated).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct AccountSummary {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    /// "active" or "suspended" (as the server last said, or as a pending action makes it).
+    pub status: String,
+    pub roles: Vec<String>,
+    pub joined_at: String,
+    pub last_seen_at: Option<String>,
+    /// When a suspension ends; None while suspended means until reactivated.
+    pub suspended_until: Option<String>,
+    pub sessions_revoked_at: Option<String>,
+    pub counts: AccountCounts,
+    /// An account action written here that the server has not confirmed yet.
+    pub pending_action: Option<AccountAction>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountAction {
+    Suspend,
+    Reactivate,
+    ForceLogout,
+    SendPasswordReset,
+}
+
+impl AccountAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountAction::Suspend => "suspend",
+            AccountAction::Reactivate => "reactivate",
+            AccountAction::ForceLogout => "force_logout",
+            AccountAction::SendPasswordReset => "send_password_reset",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "suspend" => AccountAction::Suspend,
+            "reactivate" => AccountAction::Reactivate,
+            "force_logout" => AccountAction::ForceLogout,
+            "send_password_reset" => AccountAction::SendPasswordReset,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct AccountNote {
+    pub id: i64,
+    pub author_username: Option<String>,
+    pub body: String,
+    pub created_at: String,
+    /// Written here, not yet confirmed by the server.
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct AccountDetail {
+    pub account: AccountSummary,
+    pub notes: Vec<AccountNote>,
+    /// Decided items by this account, from the cache, newest first.
+    pub moderation_history: Vec<AuthorHistoryEntry>,
+    /// Audit events about this account, from the cache, newest first.
+    pub audit_trail: Vec<AuditEventInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct AuditEventInfo {
+    pub id: i64,
+    pub actor_username: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub created_at: String,
+    /// The event's data as indented JSON (untrusted text: show it as text).
+    pub data_json: String,
+}
+
+/// A search of the cached audit log. Every filter is optional; `text` is full-text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct AuditQuery {
+    pub text: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    /// Inclusive lower bound on created_at (ISO 8601).
+    pub from: Option<String>,
+    /// Exclusive upper bound on created_at (ISO 8601).
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct AuditPage {
+    /// How many events match, up to `total_cap`; `total_capped` says whether there are more.
+    pub total: i64,
+    pub total_capped: bool,
+    pub offset: i64,
+    pub events: Vec<AuditEventInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct JobInfo {
+    pub id: i64,
+    pub kind: String,
+    /// pending, running, succeeded, failed or cancelled (a pending local action included).
+    pub status: String,
+    pub attempts: i64,
+    pub payload_summary: String,
+    pub created_by: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub updated_at: String,
+    pub last_error: String,
+    pub pending_action: Option<JobAction>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum JobAction {
+    Retry,
+    Cancel,
+}
+
+impl JobAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobAction::Retry => "retry",
+            JobAction::Cancel => "cancel",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct JobDetail {
+    pub job: JobInfo,
+    /// The traceback of the last failure (untrusted text: show it as text).
+    pub last_traceback: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct JobQuery {
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct JobPage {
+    pub total: i64,
+    pub offset: i64,
+    pub jobs: Vec<JobInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct CountEntry {
+    pub key: String,
+    pub count: i64,
+}
+
+/// Counts for the jobs dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct JobStats {
+    pub by_status: Vec<CountEntry>,
+    pub by_kind: Vec<CountEntry>,
+    /// Failed jobs per hour (key: the hour, ISO 8601), oldest first, over the last days.
+    pub failures_by_hour: Vec<CountEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct JobBulkOutcome {
+    pub queued: Vec<i64>,
+    /// Jobs left alone, with the reason (`item_id` holds the job's id).
+    pub skipped: Vec<SkippedItem>,
+}

@@ -22,9 +22,11 @@ use std::time::Duration;
 
 use steward_client::Client;
 use steward_core::{
-    AppError, AppState, AuthorInfo, BulkOutcome, ClaimInfo, ConflictInfo, ConflictResolution,
-    DecisionAction, ErrorCode, ItemDetail, ItemPage, ItemSort, ItemState, ItemSummary, ProfileInfo,
-    QueueSummary, ReasonTemplate, ReportInfo, SessionInfo, SyncStatus, UndoOutcome, UserInfo,
+    AccountAction, AccountDetail, AccountNote, AccountSummary, AppError, AppState, AuditPage,
+    AuditQuery, AuthorInfo, BulkOutcome, ClaimInfo, ConflictInfo, ConflictResolution,
+    DecisionAction, ErrorCode, ItemDetail, ItemPage, ItemSort, ItemState, ItemSummary, JobAction,
+    JobBulkOutcome, JobDetail, JobPage, JobQuery, JobStats, ProfileInfo, QueueSummary,
+    ReasonTemplate, ReportInfo, SessionInfo, SyncStatus, UndoOutcome, UserInfo,
 };
 use steward_store::{NewAction, OutboxKind, Store, StoreError};
 use tokio::sync::{Mutex, broadcast};
@@ -52,6 +54,16 @@ pub enum EngineEvent {
     ActionRefused(AppError),
     /// The session ended by itself; the UI should ask the user to sign in again.
     SessionExpired,
+    /// Jobs of `kind` failed since the last pull.
+    JobsFailed {
+        kind: String,
+        count: i64,
+    },
+    /// An audit export wrote `done` of `total` rows.
+    ExportProgress {
+        done: i64,
+        total: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -557,6 +569,382 @@ impl Engine {
         }
     }
 
+    /// Accounts matching `query`: from the server when it answers (refreshing the cache),
+    /// always served from the cache, so search works offline.
+    pub async fn search_accounts(
+        &self,
+        query: &str,
+        status: Option<String>,
+    ) -> Result<Vec<AccountSummary>, AppError> {
+        let active = self.require_active().await?;
+        let query = query.trim();
+        if !query.is_empty() {
+            let client = &active.session.client;
+            let online = tokio::time::timeout(
+                Duration::from_secs(3),
+                active.session.authorized(|access| async move {
+                    client.search_accounts(&access, query, 100).await
+                }),
+            )
+            .await;
+            if let Ok(Ok(found)) = online {
+                let records: Vec<_> = found.iter().map(records::account_record).collect();
+                active
+                    .store
+                    .upsert_accounts(&records)
+                    .await
+                    .map_err(store_error)?;
+            }
+        }
+        active
+            .store
+            .search_accounts(query, status.as_deref(), 200)
+            .await
+            .map_err(store_error)
+    }
+
+    /// An account with its notes, moderation history and audit trail. Notes are refreshed
+    /// from the server when it answers; everything else comes from the cache.
+    pub async fn get_account(&self, account_id: i64) -> Result<AccountDetail, AppError> {
+        let active = self.require_active().await?;
+        let client = &active.session.client;
+        let fresh = tokio::time::timeout(Duration::from_secs(3), async {
+            let account = active
+                .session
+                .authorized(|access| async move { client.account(&access, account_id).await })
+                .await?;
+            let notes = active
+                .session
+                .authorized(|access| async move { client.account_notes(&access, account_id).await })
+                .await?;
+            Ok::<_, session::SessionError>((account, notes))
+        })
+        .await;
+        if let Ok(Ok((account, notes))) = fresh {
+            active
+                .store
+                .upsert_accounts(&[records::account_record(&account)])
+                .await
+                .map_err(store_error)?;
+            let notes: Vec<_> = notes.iter().map(records::note_record).collect();
+            active
+                .store
+                .replace_account_notes(account_id, &notes)
+                .await
+                .map_err(store_error)?;
+        }
+        let account = active
+            .store
+            .account(account_id)
+            .await
+            .map_err(store_error)?;
+        let notes = active
+            .store
+            .account_notes(account_id)
+            .await
+            .map_err(store_error)?;
+        let (history, _) = active
+            .store
+            .author_history(account_id, 50)
+            .await
+            .map_err(store_error)?;
+        let trail = active
+            .store
+            .search_audit(
+                &AuditQuery {
+                    target_type: Some("account".into()),
+                    target_id: Some(account_id.to_string()),
+                    ..AuditQuery::default()
+                },
+                0,
+                100,
+            )
+            .await
+            .map_err(store_error)?;
+        Ok(AccountDetail {
+            account,
+            notes,
+            moderation_history: history,
+            audit_trail: trail.events,
+        })
+    }
+
+    /// Queues an action on an account (suspend, reactivate, force logout, password reset).
+    pub async fn act_on_account(
+        &self,
+        account_id: i64,
+        action: AccountAction,
+        duration_hours: Option<i64>,
+        reason_code: Option<String>,
+        note: Option<String>,
+    ) -> Result<AccountSummary, AppError> {
+        if let Some(hours) = duration_hours
+            && !(1..=87_600).contains(&hours)
+        {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "A suspension lasts from 1 hour to 10 years (87600 hours).",
+            ));
+        }
+        let active = self.require_active().await?;
+        let mut args = serde_json::json!({
+            "action": action.as_str(),
+            "reason_code": reason_code.unwrap_or_default(),
+            "note": note.unwrap_or_default(),
+        });
+        if action == AccountAction::Suspend {
+            args["duration_hours"] = serde_json::json!(duration_hours);
+        }
+        let (group, now, key) = self.new_action_ids();
+        active
+            .store
+            .enqueue_account_action(
+                account_id,
+                action,
+                &args,
+                &NewAction {
+                    group_id: &group,
+                    now: &now,
+                    not_before: &now,
+                },
+                &key,
+            )
+            .await
+            .map_err(store_error)?;
+        tracing::info!(
+            account_id,
+            action = action.as_str(),
+            "account action queued"
+        );
+        active.after_local_change().await;
+        active.store.account(account_id).await.map_err(store_error)
+    }
+
+    /// Queues a note on an account; it shows at once as pending.
+    pub async fn add_account_note(
+        &self,
+        account_id: i64,
+        body: &str,
+    ) -> Result<Vec<AccountNote>, AppError> {
+        let body = body.trim();
+        if body.is_empty() || body.chars().count() > 10_000 {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "A note needs between 1 and 10000 characters.",
+            ));
+        }
+        let active = self.require_active().await?;
+        let (group, now, key) = self.new_action_ids();
+        active
+            .store
+            .enqueue_account_note(
+                account_id,
+                body,
+                &active.user().username,
+                &NewAction {
+                    group_id: &group,
+                    now: &now,
+                    not_before: &now,
+                },
+                &key,
+            )
+            .await
+            .map_err(store_error)?;
+        active.after_local_change().await;
+        active
+            .store
+            .account_notes(account_id)
+            .await
+            .map_err(store_error)
+    }
+
+    /// A window of the cached audit log matching `query`, newest first. Works offline.
+    pub async fn search_audit(
+        &self,
+        query: AuditQuery,
+        offset: i64,
+        limit: i64,
+    ) -> Result<AuditPage, AppError> {
+        self.require_active()
+            .await?
+            .store
+            .search_audit(&query, offset, limit)
+            .await
+            .map_err(store_error)
+    }
+
+    /// Writes every cached event matching `query` to a CSV file in `dir` (the downloads
+    /// folder when None) and returns its path; progress arrives as events.
+    pub async fn export_audit_csv(
+        &self,
+        query: AuditQuery,
+        dir: Option<PathBuf>,
+    ) -> Result<String, AppError> {
+        let active = self.require_active().await?;
+        let dir = dir
+            .or_else(dirs::download_dir)
+            .unwrap_or_else(|| self.config.data_dir.join("exports"));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| AppError::storage(format!("cannot create {}: {e}", dir.display())))?;
+        let name = format!(
+            "steward-audit-{}.csv",
+            records::now().replace([':', '.'], "-")
+        );
+        let path = dir.join(name);
+        let first = active
+            .store
+            .search_audit(&query, 0, 0)
+            .await
+            .map_err(store_error)?;
+        let total = if first.total_capped {
+            None
+        } else {
+            Some(first.total)
+        };
+        let mut writer = csv::Writer::from_path(&path)
+            .map_err(|e| AppError::storage(format!("cannot write {}: {e}", path.display())))?;
+        let write_error =
+            |e: csv::Error| AppError::storage(format!("cannot write {}: {e}", path.display()));
+        writer
+            .write_record([
+                "id",
+                "created_at",
+                "actor",
+                "action",
+                "target_type",
+                "target_id",
+                "data",
+            ])
+            .map_err(write_error)?;
+        let mut done: i64 = 0;
+        loop {
+            let page = active
+                .store
+                .search_audit(&query, done, 1000)
+                .await
+                .map_err(store_error)?;
+            if page.events.is_empty() {
+                break;
+            }
+            for event in &page.events {
+                let id = event.id.to_string();
+                // Untrusted text goes to a spreadsheet: neutralize formulas.
+                let cells = [
+                    id.as_str(),
+                    &event.created_at,
+                    &csv_safe(&event.actor_username),
+                    &csv_safe(&event.action),
+                    &csv_safe(&event.target_type),
+                    &csv_safe(&event.target_id),
+                    &csv_safe(&event.data_json.replace('\n', " ")),
+                ];
+                writer.write_record(cells).map_err(write_error)?;
+            }
+            done += page.events.len() as i64;
+            let _ = self
+                .events
+                .send(EngineEvent::ExportProgress { done, total });
+        }
+        writer
+            .flush()
+            .map_err(|e| AppError::storage(format!("cannot write {}: {e}", path.display())))?;
+        tracing::info!(rows = done, "audit exported");
+        Ok(path.display().to_string())
+    }
+
+    pub async fn list_jobs(
+        &self,
+        query: JobQuery,
+        offset: i64,
+        limit: i64,
+    ) -> Result<JobPage, AppError> {
+        self.require_active()
+            .await?
+            .store
+            .list_jobs(&query, offset, limit)
+            .await
+            .map_err(store_error)
+    }
+
+    pub async fn get_job(&self, job_id: i64) -> Result<JobDetail, AppError> {
+        self.require_active()
+            .await?
+            .store
+            .job(job_id)
+            .await
+            .map_err(store_error)
+    }
+
+    /// Counts by status and kind, and failures per hour over the last three days.
+    pub async fn job_stats(&self) -> Result<JobStats, AppError> {
+        let since = records::earlier(Duration::from_secs(3 * 24 * 3600));
+        self.require_active()
+            .await?
+            .store
+            .job_stats(&since)
+            .await
+            .map_err(store_error)
+    }
+
+    /// How many cached jobs match `query` (what "retry all" would touch).
+    pub async fn count_matching_jobs(&self, query: JobQuery) -> Result<i64, AppError> {
+        let active = self.require_active().await?;
+        Ok(active
+            .store
+            .job_ids_matching(&query)
+            .await
+            .map_err(store_error)?
+            .len() as i64)
+    }
+
+    /// Queues a retry or cancel of each job in `job_ids`, as one action.
+    pub async fn act_on_jobs(
+        &self,
+        job_ids: &[i64],
+        action: JobAction,
+    ) -> Result<JobBulkOutcome, AppError> {
+        if job_ids.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "Select at least one job.",
+            ));
+        }
+        let active = self.require_active().await?;
+        let (group, now, _) = self.new_action_ids();
+        let (queued, skipped) = active
+            .store
+            .enqueue_job_actions(
+                job_ids,
+                action,
+                &NewAction {
+                    group_id: &group,
+                    now: &now,
+                    not_before: &now,
+                },
+                || uuid::Uuid::new_v4().to_string(),
+            )
+            .await
+            .map_err(store_error)?;
+        tracing::info!(
+            queued = queued.len(),
+            action = action.as_str(),
+            "job actions queued"
+        );
+        active.after_local_change().await;
+        Ok(JobBulkOutcome { queued, skipped })
+    }
+
+    /// Retries every cached job matching `query` that can be retried.
+    pub async fn retry_matching_jobs(&self, query: JobQuery) -> Result<JobBulkOutcome, AppError> {
+        let active = self.require_active().await?;
+        let ids = active
+            .store
+            .job_ids_matching(&query)
+            .await
+            .map_err(store_error)?;
+        self.act_on_jobs(&ids, JobAction::Retry).await
+    }
+
     /// Pushes and pulls now, and returns the status afterwards.
     pub async fn sync_now(&self) -> Result<SyncStatus, AppError> {
         let active = self.require_active().await?;
@@ -569,6 +957,15 @@ impl Engine {
             Some(active) => active.status().await,
             None => SyncStatus::default(),
         }
+    }
+
+    /// A new group id, the time, and an idempotency key, for one user action.
+    fn new_action_ids(&self) -> (String, String, String) {
+        (
+            uuid::Uuid::new_v4().to_string(),
+            records::now(),
+            uuid::Uuid::new_v4().to_string(),
+        )
     }
 
     async fn enqueue_claim(&self, item_id: i64, kind: OutboxKind) -> Result<(), AppError> {
@@ -686,8 +1083,13 @@ impl Engine {
 /// The one mapping from cache errors to the UI's error codes.
 fn store_error(error: StoreError) -> AppError {
     let code = match &error {
-        StoreError::ItemNotFound(_) | StoreError::ConflictNotFound(_) => ErrorCode::NotFound,
-        StoreError::ItemNotOpen { .. } | StoreError::DecisionPending(_) => ErrorCode::Conflict,
+        StoreError::ItemNotFound(_)
+        | StoreError::ConflictNotFound(_)
+        | StoreError::AccountNotFound(_)
+        | StoreError::JobNotFound(_) => ErrorCode::NotFound,
+        StoreError::ItemNotOpen { .. }
+        | StoreError::DecisionPending(_)
+        | StoreError::AccountActionPending(_) => ErrorCode::Conflict,
         StoreError::NothingToUndo | StoreError::AlreadySent => ErrorCode::InvalidInput,
         _ => ErrorCode::Storage,
     };
@@ -708,5 +1110,13 @@ fn capitalize(text: &str) -> String {
             sentence
         }
         None => String::new(),
+    }
+}
+
+/// Keeps a spreadsheet from reading untrusted text as a formula.
+fn csv_safe(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_string(),
     }
 }

@@ -6,10 +6,10 @@
 use std::future::Future;
 
 use steward_client::ClientError;
-use steward_client::wire::ApiItem;
+use steward_client::wire::{ApiAccount, ApiItem, ApiJob, ApiNote};
 use steward_core::push::{PushAnswer, PushDisposition, classify_push};
 use steward_core::{AppError, ErrorCode};
-use steward_store::{OutboxRow, Store, StoreError};
+use steward_store::{OutboxRow, ServerChanges, Store, StoreError};
 
 use crate::records;
 use crate::session::SessionError;
@@ -33,8 +33,9 @@ pub enum PushStep {
     Pushed,
     /// The server's state had moved on; the row is kept as a conflict.
     Conflict,
-    /// A claim or release lost to someone else's claim; the server's state was applied.
-    ClaimRefused(AppError),
+    /// The action met a state that moved on (a claim held by someone else, a job no
+    /// longer failed); the server's state was applied and the row dropped.
+    Refused(AppError),
     /// The server refused the action for good; the optimistic change was rolled back.
     Rejected(AppError),
     /// Worth retrying later (offline, 5xx, malformed answer); the row stays first.
@@ -59,12 +60,11 @@ pub async fn push_step(
     }
     let error = match transport.push(&row).await {
         Ok(body) => {
-            let item = item_in(&body);
-            if item.is_none() && body.get("item").is_some() {
-                // A 2xx whose item is unreadable: resend later; the key makes it safe.
+            let Some(changes) = changes_in(&row.kind, &body) else {
+                // A 2xx whose body is unreadable: resend later; the key makes it safe.
                 return retry(store, &row, malformed()).await;
-            }
-            store.complete_push(row.id, item.as_ref()).await?;
+            };
+            store.complete_push(row.id, &changes).await?;
             return Ok(PushStep::Pushed);
         }
         Err(SessionError::Expired(error)) => return Ok(PushStep::Expired(error)),
@@ -74,18 +74,26 @@ pub async fn push_step(
     let message = error.to_app_error();
     match classify_push(answer_of(&error)) {
         PushDisposition::Conflict => {
-            let current = match &error {
-                ClientError::Api { body, .. } => body.get("current").and_then(item_of),
-                _ => None,
+            let body = match &error {
+                ClientError::Api { body, .. } => body.clone(),
+                _ => serde_json::Value::Null,
             };
+            let current = body.get("current").and_then(item_of);
             if row.kind == "decide_item" {
                 store
                     .mark_conflict(row.id, current.as_ref(), &message.message)
                     .await?;
                 Ok(PushStep::Conflict)
             } else {
-                store.complete_push(row.id, current.as_ref()).await?;
-                Ok(PushStep::ClaimRefused(message))
+                // Other actions met a state that moved on (a claim held by someone else, a
+                // job that is no longer failed): apply the server's state and say so.
+                let changes = ServerChanges {
+                    item: current,
+                    job: body.get("current_job").and_then(job_of),
+                    ..ServerChanges::default()
+                };
+                store.complete_push(row.id, &changes).await?;
+                Ok(PushStep::Refused(message))
             }
         }
         PushDisposition::Rejected => {
@@ -110,8 +118,32 @@ fn malformed() -> AppError {
     )
 }
 
-fn item_in(body: &serde_json::Value) -> Option<steward_store::ItemRecord> {
-    body.get("item").and_then(item_of)
+/// Reads what the server's 2xx answer to a row of `kind` says the cache should hold.
+/// None when the answer is not what the API promises.
+fn changes_in(kind: &str, body: &serde_json::Value) -> Option<ServerChanges> {
+    let mut changes = ServerChanges::default();
+    match kind {
+        "decide_item" | "claim_item" | "release_item" => {
+            changes.item = Some(item_of(body.get("item")?)?)
+        }
+        "account_action" => {
+            let account: ApiAccount = serde_json::from_value(body.get("account")?.clone()).ok()?;
+            changes.account = Some(records::account_record(&account));
+            changes.job = body.get("job").and_then(job_of);
+        }
+        "add_account_note" => {
+            let note: ApiNote = serde_json::from_value(body.clone()).ok()?;
+            changes.note = Some(records::note_record(&note));
+        }
+        "retry_job" | "cancel_job" => changes.job = Some(job_of(body)?),
+        _ => return None,
+    }
+    Some(changes)
+}
+
+fn job_of(value: &serde_json::Value) -> Option<steward_store::JobRecord> {
+    let job: ApiJob = serde_json::from_value(value.clone()).ok()?;
+    Some(records::job_record(&job))
 }
 
 fn item_of(value: &serde_json::Value) -> Option<steward_store::ItemRecord> {

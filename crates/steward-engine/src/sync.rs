@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
+use steward_client::wire::{ApiAccount, ApiAuditEvent, ApiJob, Page};
 use steward_core::push::backoff_delay;
 use steward_core::{AppError, BootstrapProgress, ErrorCode, SessionInfo, SyncStatus, UserInfo};
 use steward_store::{OutboxRow, Store};
@@ -251,7 +252,7 @@ impl Active {
                 PushStep::Idle => return Ok(None),
                 PushStep::Waiting(until) => return Ok(Some(until)),
                 PushStep::Pushed | PushStep::Conflict => self.changed(),
-                PushStep::ClaimRefused(error) | PushStep::Rejected(error) => {
+                PushStep::Refused(error) | PushStep::Rejected(error) => {
                     tracing::info!(code = ?error.code, "an action was refused by the server");
                     let _ = self.events.send(EngineEvent::ActionRefused(error));
                     self.changed();
@@ -287,7 +288,160 @@ impl Active {
             .await
             .map_err(|e| RoundError::Retry(store_error(e)))?;
         let _ = self.events.send(EngineEvent::CollectionChanged("queues"));
-        self.pull_items().await
+        self.pull_items().await?;
+        let may = |permission: &str| self.user.permissions.iter().any(|p| p == permission);
+        if may("accounts.view") {
+            self.pull_accounts().await?;
+        }
+        if may("jobs.view") {
+            self.pull_jobs().await?;
+        }
+        if may("audit.view") {
+            self.pull_audit().await?;
+        }
+        Ok(())
+    }
+
+    /// Reports bootstrap progress of a collection, when it is being downloaded the first time.
+    async fn progress(&self, collection: &str, done: i64, total: Option<i64>) {
+        let collection = collection.to_string();
+        self.update_status(|status| {
+            status.bootstrap = Some(BootstrapProgress {
+                collection,
+                done,
+                total,
+            })
+        })
+        .await;
+    }
+
+    async fn pull_accounts(&self) -> Result<(), RoundError> {
+        let client = &self.session.client;
+        let mut cursor = self.store.cursor("accounts").await.map_err(storage)?;
+        let bootstrapping = cursor.is_none();
+        let mut done = 0;
+        loop {
+            let page: Page<ApiAccount> = self
+                .session
+                .authorized(|access| {
+                    let cursor = cursor.clone();
+                    async move {
+                        client
+                            .delta_page(&access, "accounts", cursor.as_deref(), PAGE_SIZE)
+                            .await
+                    }
+                })
+                .await
+                .map_err(round_error)?;
+            if page.results.is_empty() {
+                break;
+            }
+            let records: Vec<_> = page.results.iter().map(records::account_record).collect();
+            self.store
+                .apply_accounts_page(&records, page.next_cursor.as_deref(), &records::now())
+                .await
+                .map_err(storage)?;
+            done += records.len() as i64;
+            if bootstrapping {
+                self.progress("accounts", done, page.total.map(|rest| done + rest))
+                    .await;
+            }
+            let _ = self.events.send(EngineEvent::CollectionChanged("accounts"));
+            if !page.has_more || page.next_cursor.is_none() {
+                break;
+            }
+            cursor = page.next_cursor;
+        }
+        Ok(())
+    }
+
+    async fn pull_jobs(&self) -> Result<(), RoundError> {
+        let client = &self.session.client;
+        let mut cursor = self.store.cursor("jobs").await.map_err(storage)?;
+        let bootstrapping = cursor.is_none();
+        let mut done = 0;
+        loop {
+            let page: Page<ApiJob> = self
+                .session
+                .authorized(|access| {
+                    let cursor = cursor.clone();
+                    async move {
+                        client
+                            .delta_page(&access, "jobs", cursor.as_deref(), PAGE_SIZE)
+                            .await
+                    }
+                })
+                .await
+                .map_err(round_error)?;
+            if page.results.is_empty() {
+                break;
+            }
+            let records: Vec<_> = page.results.iter().map(records::job_record).collect();
+            let failed = self
+                .store
+                .apply_jobs_page(&records, page.next_cursor.as_deref(), &records::now())
+                .await
+                .map_err(storage)?;
+            done += records.len() as i64;
+            if bootstrapping {
+                self.progress("jobs", done, page.total.map(|rest| done + rest))
+                    .await;
+            } else {
+                for entry in failed {
+                    let _ = self.events.send(EngineEvent::JobsFailed {
+                        kind: entry.kind,
+                        count: entry.count,
+                    });
+                }
+            }
+            let _ = self.events.send(EngineEvent::CollectionChanged("jobs"));
+            if !page.has_more || page.next_cursor.is_none() {
+                break;
+            }
+            cursor = page.next_cursor;
+        }
+        Ok(())
+    }
+
+    async fn pull_audit(&self) -> Result<(), RoundError> {
+        let client = &self.session.client;
+        let first = self.store.cursor("audit").await.map_err(storage)?;
+        let bootstrapping = first.is_none();
+        let mut after_id = first.unwrap_or_else(|| "0".to_string());
+        let mut done = 0;
+        loop {
+            let filters = [
+                ("after_id", after_id.clone()),
+                ("limit", PAGE_SIZE.to_string()),
+            ];
+            let page: Page<ApiAuditEvent> = self
+                .session
+                .authorized(|access| {
+                    let filters = &filters;
+                    async move { client.audit_page(&access, filters).await }
+                })
+                .await
+                .map_err(round_error)?;
+            let Some(last) = page.results.iter().map(|e| e.id).max() else {
+                break;
+            };
+            let records: Vec<_> = page.results.iter().map(records::audit_record).collect();
+            self.store
+                .apply_audit_page(&records, &records::now())
+                .await
+                .map_err(storage)?;
+            done += records.len() as i64;
+            if bootstrapping {
+                self.progress("audit", done, page.total.map(|rest| done + rest))
+                    .await;
+            }
+            let _ = self.events.send(EngineEvent::CollectionChanged("audit"));
+            if !page.has_more {
+                break;
+            }
+            after_id = last.to_string();
+        }
+        Ok(())
     }
 
     async fn pull_items(&self) -> Result<(), RoundError> {
@@ -324,15 +478,8 @@ impl Active {
                 .map_err(|e| RoundError::Retry(store_error(e)))?;
             done += items.len() as i64;
             if bootstrapping {
-                let total = page.total.map(|remaining| done + remaining);
-                self.update_status(|status| {
-                    status.bootstrap = Some(BootstrapProgress {
-                        collection: "items".into(),
-                        done,
-                        total,
-                    })
-                })
-                .await;
+                self.progress("items", done, page.total.map(|rest| done + rest))
+                    .await;
             } else {
                 self.announce_new_items(&new_items).await;
             }
@@ -391,6 +538,10 @@ impl Active {
         };
         let _ = self.events.send(EngineEvent::SyncStatusChanged(snapshot));
     }
+}
+
+fn storage(error: steward_store::StoreError) -> RoundError {
+    RoundError::Retry(store_error(error))
 }
 
 fn round_error(error: SessionError) -> RoundError {

@@ -55,11 +55,7 @@ impl Store {
             upsert_items(&mut tx, chunk).await?;
         }
         if let Some(cursor) = cursor {
-            sqlx::query("INSERT INTO sync_cursors (collection, cursor, synced_at) VALUES ('items', ?, ?) ON CONFLICT(collection) DO UPDATE SET cursor = excluded.cursor, synced_at = excluded.synced_at")
-                .bind(cursor)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            crate::set_cursor(&mut tx, "items", cursor, now).await?;
         }
         tx.commit().await?;
         Ok(new_items)

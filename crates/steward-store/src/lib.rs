@@ -4,7 +4,10 @@
 //! be atomic (a page of rows with its cursor, outbox rows with their optimistic change, a
 //! push result with its cache update) is one transaction here.
 
+mod accounts;
+mod audit;
 mod items;
+mod jobs;
 mod outbox;
 mod rows;
 
@@ -16,8 +19,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 use steward_core::{QueueSummary, ReasonTemplate};
 
+pub use crate::accounts::{AccountRecord, NoteRecord};
+pub use crate::audit::{AUDIT_TOTAL_CAP, AuditRecord, fts_query};
 pub use crate::items::NewItemsInQueue;
-pub use crate::outbox::{NewAction, OutboxKind};
+pub use crate::jobs::{JobRecord, NewlyFailed};
+pub use crate::outbox::{NewAction, OutboxKind, ServerChanges};
 pub use crate::rows::{ItemRecord, OutboxRow, QueueRecord, ReasonTemplateRecord};
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +44,12 @@ pub enum StoreError {
     NothingToUndo,
     #[error("the last action was already sent to the server and cannot be undone here")]
     AlreadySent,
+    #[error("account {0} is not in the cache")]
+    AccountNotFound(i64),
+    #[error("account {0} already has an action waiting to be sent")]
+    AccountActionPending(i64),
+    #[error("job {0} is not in the cache")]
+    JobNotFound(i64),
     #[error("conflict {0} is not in the cache")]
     ConflictNotFound(i64),
     #[error("the cache holds a row it cannot read: {0}")]
@@ -219,4 +231,20 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Moves a delta feed's cursor, inside the transaction that stored the rows it covers.
+pub(crate) async fn set_cursor(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    collection: &str,
+    cursor: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO sync_cursors (collection, cursor, synced_at) VALUES (?, ?, ?) ON CONFLICT(collection) DO UPDATE SET cursor = excluded.cursor, synced_at = excluded.synced_at")
+        .bind(collection)
+        .bind(cursor)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

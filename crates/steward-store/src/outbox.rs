@@ -8,7 +8,9 @@
 use sqlx::Row;
 use steward_core::{BulkOutcome, ConflictInfo, DecisionAction, ItemState, SkippedItem};
 
+use crate::accounts::{AccountRecord, NoteRecord, insert_note, upsert_accounts};
 use crate::items::upsert_items;
+use crate::jobs::{JobRecord, upsert_jobs};
 use crate::rows::{self, ItemRecord, OutboxRow};
 use crate::{Store, StoreError};
 
@@ -17,6 +19,10 @@ pub enum OutboxKind {
     DecideItem,
     ClaimItem,
     ReleaseItem,
+    AccountAction,
+    AddAccountNote,
+    RetryJob,
+    CancelJob,
 }
 
 impl OutboxKind {
@@ -25,6 +31,10 @@ impl OutboxKind {
             OutboxKind::DecideItem => "decide_item",
             OutboxKind::ClaimItem => "claim_item",
             OutboxKind::ReleaseItem => "release_item",
+            OutboxKind::AccountAction => "account_action",
+            OutboxKind::AddAccountNote => "add_account_note",
+            OutboxKind::RetryJob => "retry_job",
+            OutboxKind::CancelJob => "cancel_job",
         }
     }
 
@@ -33,9 +43,22 @@ impl OutboxKind {
             "decide_item" => OutboxKind::DecideItem,
             "claim_item" => OutboxKind::ClaimItem,
             "release_item" => OutboxKind::ReleaseItem,
+            "account_action" => OutboxKind::AccountAction,
+            "add_account_note" => OutboxKind::AddAccountNote,
+            "retry_job" => OutboxKind::RetryJob,
+            "cancel_job" => OutboxKind::CancelJob,
             _ => return None,
         })
     }
+}
+
+/// What the server's answer to a pushed row says the cache should now hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerChanges {
+    pub item: Option<ItemRecord>,
+    pub account: Option<AccountRecord>,
+    pub note: Option<NoteRecord>,
+    pub job: Option<JobRecord>,
 }
 
 /// What every enqueued row of one user action shares.
@@ -103,6 +126,7 @@ impl Store {
                 OutboxKind::DecideItem,
                 item_id,
                 &payload,
+                None,
                 version,
                 group,
                 &new_key(),
@@ -148,11 +172,21 @@ impl Store {
         let version: i64 = row.get("version");
         let previous_user: Option<String> = row.get("claim_username");
         let previous_until: Option<String> = row.get("claim_expires_at");
-        let payload = serde_json::json!({
+        let local = serde_json::json!({
             "previous_claim_username": previous_user,
             "previous_claim_expires_at": previous_until,
         });
-        insert_row(&mut tx, kind, item_id, &payload, version, group, key).await?;
+        insert_row(
+            &mut tx,
+            kind,
+            item_id,
+            &serde_json::json!({}),
+            Some(&local),
+            version,
+            group,
+            key,
+        )
+        .await?;
         let (user, until) = match kind {
             OutboxKind::ClaimItem => (Some(me), Some(claim_until)),
             _ => (None, None),
@@ -165,6 +199,168 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Queues an action on an account and shows its effect at once.
+    pub async fn enqueue_account_action(
+        &self,
+        account_id: i64,
+        action: steward_core::AccountAction,
+        args: &serde_json::Value,
+        group: &NewAction<'_>,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let pending: Option<Option<String>> =
+            sqlx::query_scalar("SELECT pending_action FROM accounts WHERE id = ?")
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match pending {
+            None => return Err(StoreError::AccountNotFound(account_id)),
+            Some(Some(_)) => return Err(StoreError::AccountActionPending(account_id)),
+            Some(None) => {}
+        }
+        insert_row(
+            &mut tx,
+            OutboxKind::AccountAction,
+            account_id,
+            args,
+            None,
+            0,
+            group,
+            key,
+        )
+        .await?;
+        sqlx::query("UPDATE accounts SET pending_action = ? WHERE id = ?")
+            .bind(action.as_str())
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Queues a note on an account; it shows at once, marked as pending.
+    pub async fn enqueue_account_note(
+        &self,
+        account_id: i64,
+        body: &str,
+        author: &str,
+        group: &NewAction<'_>,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = ?")
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::AccountNotFound(account_id));
+        }
+        let outbox_id = insert_row(
+            &mut tx,
+            OutboxKind::AddAccountNote,
+            account_id,
+            &serde_json::json!({ "body": body }),
+            None,
+            0,
+            group,
+            key,
+        )
+        .await?;
+        // The local note's id is the negative outbox id: unique, and never a server id.
+        sqlx::query("UPDATE outbox SET local_json = json_object('note_id', -id) WHERE id = ?")
+            .bind(outbox_id)
+            .execute(&mut *tx)
+            .await?;
+        insert_note(
+            &mut tx,
+            &NoteRecord {
+                id: -outbox_id,
+                account_id,
+                author_username: Some(author.to_string()),
+                body: body.to_string(),
+                created_at: group.now.to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Queues a retry or cancel of each job that allows it, as one user action.
+    pub async fn enqueue_job_actions(
+        &self,
+        job_ids: &[i64],
+        action: steward_core::JobAction,
+        group: &NewAction<'_>,
+        mut new_key: impl FnMut() -> String,
+    ) -> Result<(Vec<i64>, Vec<steward_core::SkippedItem>), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let mut queued = Vec::new();
+        let mut skipped = Vec::new();
+        let kind = match action {
+            steward_core::JobAction::Retry => OutboxKind::RetryJob,
+            steward_core::JobAction::Cancel => OutboxKind::CancelJob,
+        };
+        for &job_id in job_ids {
+            let row: Option<(String, Option<String>)> =
+                sqlx::query_as("SELECT status, pending_action FROM jobs WHERE id = ?")
+                    .bind(job_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let reason = match (&row, action) {
+                (None, _) => Some(format!("job {job_id} is not in the cache")),
+                (Some((_, Some(_))), _) => {
+                    Some(format!("job {job_id} already has an action waiting"))
+                }
+                (Some((status, None)), steward_core::JobAction::Retry)
+                    if status != "failed" && status != "cancelled" =>
+                {
+                    Some(format!(
+                        "job {job_id} is {status}; only failed or cancelled jobs can be retried"
+                    ))
+                }
+                (Some((status, None)), steward_core::JobAction::Cancel) if status != "pending" => {
+                    Some(format!(
+                        "job {job_id} is {status}; only pending jobs can be cancelled"
+                    ))
+                }
+                _ => None,
+            };
+            if let Some(reason) = reason {
+                skipped.push(steward_core::SkippedItem {
+                    item_id: job_id,
+                    reason,
+                });
+                continue;
+            }
+            insert_row(
+                &mut tx,
+                kind,
+                job_id,
+                &serde_json::json!({}),
+                None,
+                0,
+                group,
+                &new_key(),
+            )
+            .await?;
+            sqlx::query("UPDATE jobs SET pending_action = ? WHERE id = ?")
+                .bind(action.as_str())
+                .bind(job_id)
+                .execute(&mut *tx)
+                .await?;
+            queued.push(job_id);
+        }
+        sqlx::query("UPDATE outbox SET group_size = ? WHERE group_id = ?")
+            .bind(queued.len() as i64)
+            .bind(group.group_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((queued, skipped))
     }
 
     /// The oldest row still to be pushed (possibly one that was being sent at a crash).
@@ -198,12 +394,21 @@ impl Store {
     pub async fn complete_push(
         &self,
         outbox_id: i64,
-        item: Option<&ItemRecord>,
+        changes: &ServerChanges,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        settle_item(&mut tx, outbox_id).await?;
-        if let Some(item) = item {
+        roll_back(&mut tx, outbox_id).await?;
+        if let Some(item) = &changes.item {
             upsert_items(&mut tx, std::slice::from_ref(item)).await?;
+        }
+        if let Some(account) = &changes.account {
+            upsert_accounts(&mut tx, std::slice::from_ref(account)).await?;
+        }
+        if let Some(note) = &changes.note {
+            insert_note(&mut tx, note).await?;
+        }
+        if let Some(job) = &changes.job {
+            upsert_jobs(&mut tx, std::slice::from_ref(job)).await?;
         }
         sqlx::query("DELETE FROM outbox WHERE id = ?")
             .bind(outbox_id)
@@ -360,35 +565,52 @@ impl Store {
     }
 }
 
+/// Writes one outbox row; `payload` is sent to the server, `local` stays here.
+#[allow(clippy::too_many_arguments)]
 async fn insert_row(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     kind: OutboxKind,
     target_id: i64,
     payload: &serde_json::Value,
+    local: Option<&serde_json::Value>,
     base_version: i64,
     group: &NewAction<'_>,
     key: &str,
-) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO outbox (idempotency_key, kind, target_id, payload_json, base_version, group_id, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+) -> Result<i64, StoreError> {
+    let id = sqlx::query("INSERT INTO outbox (idempotency_key, kind, target_id, payload_json, local_json, base_version, group_id, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(key)
         .bind(kind.as_str())
         .bind(target_id)
         .bind(payload.to_string())
+        .bind(local.map(|l| l.to_string()))
         .bind(base_version)
         .bind(group.group_id)
         .bind(group.not_before)
         .bind(group.now)
         .execute(&mut **tx)
-        .await?;
-    Ok(())
+        .await?
+        .last_insert_rowid();
+    Ok(id)
 }
 
-/// Clears the optimistic decision overlay of the item an outbox row acted on.
+/// Clears the optimistic overlay of whatever an outbox row acted on.
 async fn settle_item(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     outbox_id: i64,
 ) -> Result<(), StoreError> {
     sqlx::query("UPDATE items SET pending_action = NULL WHERE id = (SELECT target_id FROM outbox WHERE id = ? AND kind = 'decide_item')")
+        .bind(outbox_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE accounts SET pending_action = NULL WHERE id = (SELECT target_id FROM outbox WHERE id = ? AND kind = 'account_action')")
+        .bind(outbox_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE jobs SET pending_action = NULL WHERE id = (SELECT target_id FROM outbox WHERE id = ? AND kind IN ('retry_job', 'cancel_job'))")
+        .bind(outbox_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM account_notes WHERE id = (SELECT local_json ->> 'note_id' FROM outbox WHERE id = ? AND kind = 'add_account_note')")
         .bind(outbox_id)
         .execute(&mut **tx)
         .await?;
@@ -403,8 +625,8 @@ async fn roll_back(
     settle_item(tx, outbox_id).await?;
     sqlx::query(
         "UPDATE items SET
-            claim_username = (SELECT json_extract(payload_json, '$.previous_claim_username') FROM outbox WHERE id = ?1),
-            claim_expires_at = (SELECT json_extract(payload_json, '$.previous_claim_expires_at') FROM outbox WHERE id = ?1)
+            claim_username = (SELECT local_json ->> 'previous_claim_username' FROM outbox WHERE id = ?1),
+            claim_expires_at = (SELECT local_json ->> 'previous_claim_expires_at' FROM outbox WHERE id = ?1)
          WHERE id = (SELECT target_id FROM outbox WHERE id = ?1 AND kind IN ('claim_item', 'release_item'))",
     )
     .bind(outbox_id)

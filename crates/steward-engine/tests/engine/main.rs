@@ -10,6 +10,7 @@ mod outbox;
 mod profiles;
 mod proxy;
 mod server;
+mod support;
 
 use std::path::Path;
 use std::process::Command;

@@ -104,6 +104,30 @@ impl TestServer {
         );
     }
 
+    /// Runs every queued background job to completion (django-tasks' db_worker --batch).
+    pub fn run_worker(&self) {
+        self.manage(&["db_worker", "--batch", "--no-startup-delay", "--no-reload"]);
+    }
+
+    /// Migrates and seeds with extra `seed_demo` options (e.g. `--jobs 30`).
+    pub fn start_seeded(args: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut server = TestServer {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            dir,
+            child: None,
+            env: Vec::new(),
+        };
+        server.manage(&["migrate", "--noinput"]);
+        let mut seed = vec!["seed_demo", "--password", PASSWORD];
+        seed.extend_from_slice(args);
+        server.manage(&seed);
+        server.resume();
+        server
+    }
+
     /// Adds an open item with the given (untrusted) body to the first queue; returns its id.
     pub fn create_item(&self, title: &str, body_html: &str) -> i64 {
         let script = format!(

@@ -26,18 +26,78 @@ export const commands = {
 	resolveConflict: (outboxId: number, resolution: ConflictResolution) => typedError<null, AppError>(__TAURI_INVOKE("resolve_conflict", { outboxId, resolution })),
 	syncNow: () => typedError<SyncStatus, AppError>(__TAURI_INVOKE("sync_now")),
 	getSyncStatus: () => typedError<SyncStatus, AppError>(__TAURI_INVOKE("get_sync_status")),
+	searchAccounts: (query: string, status: string | null) => typedError<AccountSummary[], AppError>(__TAURI_INVOKE("search_accounts", { query, status })),
+	getAccount: (accountId: number) => typedError<AccountDetail, AppError>(__TAURI_INVOKE("get_account", { accountId })),
+	actOnAccount: (accountId: number, action: AccountAction, durationHours: number | null, reasonCode: string | null, note: string | null) => typedError<AccountSummary, AppError>(__TAURI_INVOKE("act_on_account", { accountId, action, durationHours, reasonCode, note })),
+	addAccountNote: (accountId: number, body: string) => typedError<AccountNote[], AppError>(__TAURI_INVOKE("add_account_note", { accountId, body })),
+	searchAudit: (query: AuditQuery, offset: number, limit: number) => typedError<AuditPage, AppError>(__TAURI_INVOKE("search_audit", { query, offset, limit })),
+	exportAuditCsv: (query: AuditQuery) => typedError<string, AppError>(__TAURI_INVOKE("export_audit_csv", { query })),
+	listJobs: (query: JobQuery, offset: number, limit: number) => typedError<JobPage, AppError>(__TAURI_INVOKE("list_jobs", { query, offset, limit })),
+	getJob: (jobId: number) => typedError<JobDetail, AppError>(__TAURI_INVOKE("get_job", { jobId })),
+	jobStats: () => typedError<JobStats, AppError>(__TAURI_INVOKE("job_stats")),
+	countMatchingJobs: (query: JobQuery) => typedError<number, AppError>(__TAURI_INVOKE("count_matching_jobs", { query })),
+	actOnJobs: (jobIds: number[], action: JobAction) => typedError<JobBulkOutcome, AppError>(__TAURI_INVOKE("act_on_jobs", { jobIds, action })),
+	retryMatchingJobs: (query: JobQuery) => typedError<JobBulkOutcome, AppError>(__TAURI_INVOKE("retry_matching_jobs", { query })),
 };
 
 /** Events */
 export const events = {
 	actionRefused: makeEvent<ActionRefused, ActionRefused>("action-refused"),
 	collectionChanged: makeEvent<CollectionChanged, CollectionChanged>("collection-changed"),
+	exportProgress: makeEvent<ExportProgress, ExportProgress>("export-progress"),
+	jobsFailed: makeEvent<JobsFailed, JobsFailed>("jobs-failed"),
 	newHighPriorityItems: makeEvent<NewHighPriorityItems, NewHighPriorityItems>("new-high-priority-items"),
 	sessionExpired: makeEvent<SessionExpired, SessionExpired>("session-expired"),
 	syncStatusChanged: makeEvent<SyncStatusChanged, SyncStatusChanged>("sync-status-changed"),
 };
 
 /* Types */
+export type AccountAction = "suspend" | "reactivate" | "force_logout" | "send_password_reset";
+
+export type AccountCounts = {
+	items: number,
+	removed_items: number,
+	reports_received: number,
+	notes: number,
+};
+
+export type AccountDetail = {
+	account: AccountSummary,
+	notes: AccountNote[],
+	/**  Decided items by this account, from the cache, newest first. */
+	moderation_history: AuthorHistoryEntry[],
+	/**  Audit events about this account, from the cache, newest first. */
+	audit_trail: AuditEventInfo[],
+};
+
+export type AccountNote = {
+	id: number,
+	author_username: string | null,
+	body: string,
+	created_at: string,
+	/**  Written here, not yet confirmed by the server. */
+	pending: boolean,
+};
+
+/**  An account of the product (a member whose content is moderated). */
+export type AccountSummary = {
+	id: number,
+	username: string,
+	display_name: string,
+	email: string,
+	/**  "active" or "suspended" (as the server last said, or as a pending action makes it). */
+	status: string,
+	roles: string[],
+	joined_at: string,
+	last_seen_at: string | null,
+	/**  When a suspension ends; None while suspended means until reactivated. */
+	suspended_until: string | null,
+	sessions_revoked_at: string | null,
+	counts: AccountCounts,
+	/**  An account action written here that the server has not confirmed yet. */
+	pending_action: AccountAction | null,
+};
+
 /**  The server refused an action for good; the UI shows the message. */
 export type ActionRefused = {
 	error: AppError,
@@ -56,6 +116,38 @@ export type AppState = {
 	default_server_url: string | null,
 	/**  Why the user has to sign in again, when an earlier session ended by itself. */
 	needs_sign_in_reason: AppError | null,
+};
+
+export type AuditEventInfo = {
+	id: number,
+	actor_username: string,
+	action: string,
+	target_type: string,
+	target_id: string,
+	created_at: string,
+	/**  The event's data as indented JSON (untrusted text: show it as text). */
+	data_json: string,
+};
+
+export type AuditPage = {
+	/**  How many events match, up to `total_cap`; `total_capped` says whether there are more. */
+	total: number,
+	total_capped: boolean,
+	offset: number,
+	events: AuditEventInfo[],
+};
+
+/**  A search of the cached audit log. Every filter is optional; `text` is full-text. */
+export type AuditQuery = {
+	text: string | null,
+	actor: string | null,
+	action: string | null,
+	target_type: string | null,
+	target_id: string | null,
+	/**  Inclusive lower bound on created_at (ISO 8601). */
+	from: string | null,
+	/**  Exclusive upper bound on created_at (ISO 8601). */
+	to: string | null,
 };
 
 export type AuthorHistoryEntry = {
@@ -118,6 +210,11 @@ export type ConflictResolution =
 /**  Decide again on the server's current version. */
 { kind: "decide_again"; action: DecisionAction; reason_code: string | null; note: string | null };
 
+export type CountEntry = {
+	key: string,
+	count: number,
+};
+
 export type DecisionAction = "approve" | "remove" | "escalate" | "ignore";
 
 /**  Stable codes for everything that can go wrong, as the UI sees it. */
@@ -146,6 +243,12 @@ export type ErrorCode =
 "storage" | 
 /**  A bug: something that should not happen did. */
 "internal";
+
+/**  An audit export wrote `done` of `total` rows (total unknown beyond the count cap). */
+export type ExportProgress = {
+	done: number,
+	total: number | null,
+};
 
 export type ItemDetail = {
 	summary: ItemSummary,
@@ -193,6 +296,63 @@ export type ItemSummary = {
 	updated_at: string,
 	/**  A decision made here that the server has not confirmed yet. */
 	pending_action: DecisionAction | null,
+};
+
+export type JobAction = "retry" | "cancel";
+
+export type JobBulkOutcome = {
+	queued: number[],
+	/**  Jobs left alone, with the reason (`item_id` holds the job's id). */
+	skipped: SkippedItem[],
+};
+
+export type JobDetail = {
+	job: JobInfo,
+	/**  The traceback of the last failure (untrusted text: show it as text). */
+	last_traceback: string,
+};
+
+export type JobInfo = {
+	id: number,
+	kind: string,
+	/**  pending, running, succeeded, failed or cancelled (a pending local action included). */
+	status: string,
+	attempts: number,
+	payload_summary: string,
+	created_by: string | null,
+	created_at: string,
+	started_at: string | null,
+	finished_at: string | null,
+	updated_at: string,
+	last_error: string,
+	pending_action: JobAction | null,
+};
+
+export type JobPage = {
+	total: number,
+	offset: number,
+	jobs: JobInfo[],
+};
+
+export type JobQuery = {
+	status: string | null,
+	kind: string | null,
+	from: string | null,
+	to: string | null,
+};
+
+/**  Counts for the jobs dashboard. */
+export type JobStats = {
+	by_status: CountEntry[],
+	by_kind: CountEntry[],
+	/**  Failed jobs per hour (key: the hour, ISO 8601), oldest first, over the last days. */
+	failures_by_hour: CountEntry[],
+};
+
+/**  Jobs failed since the last pull. */
+export type JobsFailed = {
+	kind: string,
+	count: number,
 };
 
 /**  New items arrived in a high-priority queue. */

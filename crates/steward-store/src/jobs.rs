@@ -1,0 +1,212 @@
+//! Background jobs of the product, mirrored for the jobs dashboard.
+
+use sqlx::{QueryBuilder, Row};
+use steward_core::{CountEntry, JobAction, JobDetail, JobInfo, JobPage, JobQuery, JobStats};
+
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    pub attempts: i64,
+    pub payload_summary: String,
+    pub created_by: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub updated_at: String,
+    pub last_error: String,
+    pub last_traceback: String,
+}
+
+/// Jobs that a page of the feed shows failed and that were not failed in the cache before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewlyFailed {
+    pub kind: String,
+    pub count: i64,
+}
+
+const JOB_FILTERS: &str = "(?1 IS NULL OR effective_status = ?1) AND (?2 IS NULL OR kind = ?2)
+    AND (?3 IS NULL OR created_at >= ?3) AND (?4 IS NULL OR created_at < ?4)";
+
+impl Store {
+    /// Stores a page of the jobs delta feed with its cursor; returns the jobs that just failed.
+    pub async fn apply_jobs_page(
+        &self,
+        jobs: &[JobRecord],
+        cursor: Option<&str>,
+        now: &str,
+    ) -> Result<Vec<NewlyFailed>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let mut failed: Vec<NewlyFailed> = Vec::new();
+        for job in jobs.iter().filter(|j| j.status == "failed") {
+            let before: Option<(String, i64)> =
+                sqlx::query_as("SELECT status, attempts FROM jobs WHERE id = ?")
+                    .bind(job.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let is_new = match before {
+                None => true,
+                Some((status, attempts)) => status != "failed" || attempts != job.attempts,
+            };
+            if is_new {
+                match failed.iter_mut().find(|f| f.kind == job.kind) {
+                    Some(entry) => entry.count += 1,
+                    None => failed.push(NewlyFailed {
+                        kind: job.kind.clone(),
+                        count: 1,
+                    }),
+                }
+            }
+        }
+        for chunk in jobs.chunks(100) {
+            upsert_jobs(&mut tx, chunk).await?;
+        }
+        if let Some(cursor) = cursor {
+            crate::set_cursor(&mut tx, "jobs", cursor, now).await?;
+        }
+        tx.commit().await?;
+        Ok(failed)
+    }
+
+    pub async fn list_jobs(
+        &self,
+        query: &JobQuery,
+        offset: i64,
+        limit: i64,
+    ) -> Result<JobPage, StoreError> {
+        let count_sql = format!("SELECT count(*) FROM jobs WHERE {JOB_FILTERS}");
+        let page_sql = format!(
+            "SELECT * FROM jobs WHERE {JOB_FILTERS} ORDER BY created_at DESC, id DESC LIMIT ?5 OFFSET ?6"
+        );
+        // Both texts are fixed above; every value is bound.
+        let bind = |sql: &str| {
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .bind(query.status.clone())
+                .bind(query.kind.clone())
+                .bind(query.from.clone())
+                .bind(query.to.clone())
+        };
+        let total: i64 = bind(&count_sql).fetch_one(self.pool()).await?.get(0);
+        let rows = bind(&page_sql)
+            .bind(limit.clamp(0, 1000))
+            .bind(offset.max(0))
+            .fetch_all(self.pool())
+            .await?;
+        Ok(JobPage {
+            total,
+            offset: offset.max(0),
+            jobs: rows.iter().map(job_from_row).collect(),
+        })
+    }
+
+    /// The ids of every job matching `query` (for "retry all that match").
+    pub async fn job_ids_matching(&self, query: &JobQuery) -> Result<Vec<i64>, StoreError> {
+        let sql = format!("SELECT id FROM jobs WHERE {JOB_FILTERS} ORDER BY id");
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(query.status.clone())
+            .bind(query.kind.clone())
+            .bind(query.from.clone())
+            .bind(query.to.clone())
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    pub async fn job(&self, job_id: i64) -> Result<JobDetail, StoreError> {
+        let row = sqlx::query("SELECT * FROM jobs WHERE id = ?")
+            .bind(job_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::JobNotFound(job_id))?;
+        Ok(JobDetail {
+            job: job_from_row(&row),
+            last_traceback: row.get("last_traceback"),
+        })
+    }
+
+    /// Counts by status and kind, and failures per hour since `since`.
+    pub async fn job_stats(&self, since: &str) -> Result<JobStats, StoreError> {
+        let counts = |rows: Vec<(String, i64)>| {
+            rows.into_iter()
+                .map(|(key, count)| CountEntry { key, count })
+                .collect::<Vec<_>>()
+        };
+        let by_status = sqlx::query_as("SELECT effective_status, count(*) FROM jobs GROUP BY effective_status ORDER BY effective_status")
+            .fetch_all(self.pool())
+            .await?;
+        let by_kind = sqlx::query_as("SELECT kind, count(*) FROM jobs GROUP BY kind ORDER BY kind")
+            .fetch_all(self.pool())
+            .await?;
+        let failures = sqlx::query_as(
+            "SELECT substr(coalesce(finished_at, updated_at), 1, 13) || ':00:00Z' AS hour, count(*) FROM jobs
+             WHERE status = 'failed' AND coalesce(finished_at, updated_at) >= ? GROUP BY hour ORDER BY hour",
+        )
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(JobStats {
+            by_status: counts(by_status),
+            by_kind: counts(by_kind),
+            failures_by_hour: counts(failures),
+        })
+    }
+}
+
+pub(crate) async fn upsert_jobs(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    jobs: &[JobRecord],
+) -> Result<(), StoreError> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let mut builder = QueryBuilder::new(
+        "INSERT INTO jobs (id, kind, status, attempts, payload_summary, created_by, created_at, started_at, finished_at, updated_at, last_error, last_traceback) ",
+    );
+    builder.push_values(jobs, |mut row, job| {
+        row.push_bind(job.id)
+            .push_bind(&job.kind)
+            .push_bind(&job.status)
+            .push_bind(job.attempts)
+            .push_bind(&job.payload_summary)
+            .push_bind(&job.created_by)
+            .push_bind(&job.created_at)
+            .push_bind(&job.started_at)
+            .push_bind(&job.finished_at)
+            .push_bind(&job.updated_at)
+            .push_bind(&job.last_error)
+            .push_bind(&job.last_traceback);
+    });
+    builder.push(
+        " ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, status = excluded.status, attempts = excluded.attempts,
+          payload_summary = excluded.payload_summary, created_by = excluded.created_by, created_at = excluded.created_at,
+          started_at = excluded.started_at, finished_at = excluded.finished_at, updated_at = excluded.updated_at,
+          last_error = excluded.last_error, last_traceback = excluded.last_traceback
+          WHERE excluded.updated_at >= jobs.updated_at",
+    );
+    builder.build().execute(&mut **tx).await?;
+    Ok(())
+}
+
+fn job_from_row(row: &sqlx::sqlite::SqliteRow) -> JobInfo {
+    let pending: Option<String> = row.get("pending_action");
+    JobInfo {
+        id: row.get("id"),
+        kind: row.get("kind"),
+        status: row.get("effective_status"),
+        attempts: row.get("attempts"),
+        payload_summary: row.get("payload_summary"),
+        created_by: row.get("created_by"),
+        created_at: row.get("created_at"),
+        started_at: row.get("started_at"),
+        finished_at: row.get("finished_at"),
+        updated_at: row.get("updated_at"),
+        last_error: row.get("last_error"),
+        pending_action: match pending.as_deref() {
+            Some("retry") => Some(JobAction::Retry),
+            Some("cancel") => Some(JobAction::Cancel),
+            _ => None,
+        },
+    }
+}
