@@ -27,6 +27,9 @@ class Page:
     rows: list
     next_cursor: str | None
     has_more: bool
+    # Rows in the whole feed, given on its first page only, so a client can show
+    # progress while it downloads a collection for the first time.
+    total: int | None = None
 
 
 def encode_cursor(updated_at: datetime, row_id: int) -> str:
@@ -70,24 +73,30 @@ def keyset_page(queryset, cursor: str | None, limit: int, field: str = "updated_
     `field` may be an annotation (the queues feed pages on the later of a queue's own
     change and its items' last change).
     """
+    total = None
     if cursor:
         moment, row_id = decode_cursor(cursor)
         queryset = queryset.filter(
             Q(**{f"{field}__gt": moment}) | Q(**{field: moment, "id__gt": row_id})
         )
+    else:
+        total = queryset.count()
     rows = list(queryset.order_by(field, "id")[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(getattr(rows[-1], field), rows[-1].id) if rows else None
-    return Page(rows, next_cursor, has_more)
+    return Page(rows, next_cursor, has_more, total)
 
 
 def id_page(queryset, after_id: int | None, limit: int) -> Page:
     """One page of `queryset` with id > after_id, ascending id; the cursor is the last id."""
-    if after_id is not None:
+    total = None
+    if after_id:
         queryset = queryset.filter(id__gt=after_id)
+    else:
+        total = queryset.count()
     rows = list(queryset.order_by("id")[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = str(rows[-1].id) if rows else None
-    return Page(rows, next_cursor, has_more)
+    return Page(rows, next_cursor, has_more, total)

@@ -248,6 +248,11 @@ class ItemPageSerializer(serializers.Serializer):
     results = ItemSerializer(many=True)
     next_cursor = serializers.CharField(allow_null=True)
     has_more = serializers.BooleanField()
+    total = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        help_text="Rows in the whole feed; on the first page (no cursor) only.",
+    )
 
 
 class DecisionSerializer(serializers.ModelSerializer):
@@ -302,6 +307,11 @@ class AuditPageSerializer(serializers.Serializer):
     results = AuditEventSerializer(many=True)
     next_cursor = serializers.CharField(allow_null=True)
     has_more = serializers.BooleanField()
+    total = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        help_text="Rows in the whole feed; on the first page (no cursor) only.",
+    )
 
 
 class ReasonTemplateSerializer(serializers.ModelSerializer):
@@ -324,6 +334,11 @@ class QueuePageSerializer(serializers.Serializer):
     results = QueueSerializer(many=True)
     next_cursor = serializers.CharField(allow_null=True)
     has_more = serializers.BooleanField()
+    total = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        help_text="Rows in the whole feed; on the first page (no cursor) only.",
+    )
 
 
 class ReasonTemplateDeltaSerializer(serializers.ModelSerializer):
@@ -346,6 +361,11 @@ class ReasonTemplatePageSerializer(serializers.Serializer):
     results = ReasonTemplateDeltaSerializer(many=True)
     next_cursor = serializers.CharField(allow_null=True)
     has_more = serializers.BooleanField()
+    total = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        help_text="Rows in the whole feed; on the first page (no cursor) only.",
+    )
 
 
 class AccountCountsSerializer(serializers.Serializer):
@@ -392,6 +412,11 @@ class AccountPageSerializer(serializers.Serializer):
     results = AccountSerializer(many=True)
     next_cursor = serializers.CharField(allow_null=True)
     has_more = serializers.BooleanField()
+    total = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        help_text="Rows in the whole feed; on the first page (no cursor) only.",
+    )
 
 
 class AccountNoteSerializer(serializers.ModelSerializer):
@@ -414,6 +439,11 @@ class AccountNotePageSerializer(serializers.Serializer):
     results = AccountNoteSerializer(many=True)
     next_cursor = serializers.CharField(allow_null=True)
     has_more = serializers.BooleanField()
+    total = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        help_text="Rows in the whole feed; on the first page (no cursor) only.",
+    )
 
 
 class HistoryDecisionSerializer(DecisionSerializer):
@@ -464,6 +494,11 @@ class JobPageSerializer(serializers.Serializer):
     results = JobSerializer(many=True)
     next_cursor = serializers.CharField(allow_null=True)
     has_more = serializers.BooleanField()
+    total = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        help_text="Rows in the whole feed; on the first page (no cursor) only.",
+    )
 
 
 class JobRetryResultSerializer(serializers.Serializer):

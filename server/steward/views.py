@@ -297,6 +297,7 @@ class ItemListView(StewardAPIView):
                 "results": ItemSerializer(page.rows, many=True).data,
                 "next_cursor": page.next_cursor,
                 "has_more": page.has_more,
+                "total": page.total,
             }
         )
 
@@ -412,6 +413,7 @@ class AuditListView(StewardAPIView):
                 "results": AuditEventSerializer(page.rows, many=True).data,
                 "next_cursor": page.next_cursor,
                 "has_more": page.has_more,
+                "total": page.total,
             }
         )
 
@@ -467,6 +469,7 @@ def _page_response(serializer_class, page):
             "results": serializer_class(page.rows, many=True).data,
             "next_cursor": page.next_cursor,
             "has_more": page.has_more,
+            "total": page.total,
         }
     )
 

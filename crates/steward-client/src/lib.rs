@@ -288,6 +288,28 @@ impl Client {
         self.send_json(request).await
     }
 
+    /// Opens the live-update stream (Server-Sent Events of pokes). A server without it
+    /// answers 404, and the caller falls back to polling.
+    pub async fn open_events(&self, access: &str) -> Result<EventStream, ClientError> {
+        let response = self
+            .request(Method::GET, "events", Some(access))?
+            .header("Accept", "text/event-stream")
+            // The stream outlives the usual request timeout; the server ends it after 300 s.
+            .timeout(Duration::from_secs(360))
+            .send()
+            .await
+            .map_err(|e| self.network_error(e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let bytes = response.bytes().await.map_err(|e| self.network_error(e))?;
+            return Err(ClientError::from_error_response(status.as_u16(), &bytes));
+        }
+        Ok(EventStream {
+            response,
+            base: self.base_url(),
+        })
+    }
+
     /// Accounts whose username, display name or email contains `query`, from the server.
     pub async fn search_accounts(
         &self,
@@ -382,6 +404,26 @@ impl Client {
         ClientError::Unreachable {
             url: self.base_url(),
             detail: error::describe_network_error(&error),
+        }
+    }
+}
+
+/// An open live-update stream; read it chunk by chunk.
+#[derive(Debug)]
+pub struct EventStream {
+    response: reqwest::Response,
+    base: String,
+}
+
+impl EventStream {
+    /// The next bytes of the stream, or None when the server ended it.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, ClientError> {
+        match self.response.chunk().await {
+            Ok(chunk) => Ok(chunk.map(|bytes| bytes.to_vec())),
+            Err(error) => Err(ClientError::Unreachable {
+                url: self.base.clone(),
+                detail: error::describe_network_error(&error),
+            }),
         }
     }
 }

@@ -9,7 +9,7 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
     #[serde(default)]
     pub has_more: bool,
-    /// Rows after this page, when the server counts them (for progress bars).
+    /// Rows in the whole feed, on its first page (for progress bars).
     #[serde(default)]
     pub total: Option<i64>,
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod model;
 pub mod notify;
 pub mod push;
+pub mod sse;
 
 pub use error::{AppError, ErrorCode};
 pub use model::{

@@ -45,7 +45,15 @@ pub struct Active {
     /// One sync at a time, whether the worker or `sync_now` started it.
     sync_lock: Mutex<()>,
     wake: Notify,
-    worker: Mutex<Option<JoinHandle<()>>>,
+    /// The push/pull worker and the live-update listener.
+    worker: Mutex<Option<(JoinHandle<()>, JoinHandle<()>)>>,
+}
+
+enum ListenError {
+    /// The server has no live-update stream.
+    Unsupported,
+    /// The connection failed or dropped; try again after a backoff.
+    Failed,
 }
 
 /// Why a sync round stopped early.
@@ -111,9 +119,10 @@ impl Active {
             worker: Mutex::new(None),
         });
         let worker = tokio::spawn(Arc::clone(&active).run());
+        let live = tokio::spawn(Arc::clone(&active).listen());
         // The lock is fresh and uncontended: try_lock cannot fail here.
         if let Ok(mut slot) = active.worker.try_lock() {
-            *slot = Some(worker);
+            *slot = Some((worker, live));
         }
         active
     }
@@ -137,9 +146,11 @@ impl Active {
     }
 
     pub async fn stop(&self) {
-        if let Some(worker) = self.worker.lock().await.take() {
+        if let Some((worker, live)) = self.worker.lock().await.take() {
             worker.abort();
+            live.abort();
             let _ = worker.await;
+            let _ = live.await;
         }
     }
 
@@ -183,6 +194,88 @@ impl Active {
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(delay) => {}
             }
+        }
+    }
+
+    /// Listens to the server's live-update stream and wakes the worker when a collection
+    /// moved past what the cache holds. Pokes only: the delta feeds stay the truth, and
+    /// without a stream (an older server, a proxy that buffers) polling carries on alone.
+    async fn listen(self: Arc<Self>) {
+        let mut failures: u32 = 0;
+        loop {
+            let delay = match self.listen_once().await {
+                Ok(retry) => {
+                    failures = 0;
+                    retry
+                }
+                Err(ListenError::Unsupported) => {
+                    tracing::info!("the server offers no live updates; polling only");
+                    return;
+                }
+                Err(ListenError::Failed) => {
+                    failures = failures.saturating_add(1);
+                    let jitter: f64 = rand::rng().random();
+                    backoff_delay(failures, BACKOFF_BASE, BACKOFF_CAP, jitter)
+                        .max(Duration::from_secs(1))
+                }
+            };
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One connection of the stream. Returns how long to wait before reconnecting.
+    async fn listen_once(&self) -> Result<Duration, ListenError> {
+        if self.expired.lock().await.is_some() {
+            return Err(ListenError::Failed);
+        }
+        let client = &self.session.client;
+        let mut stream = match self
+            .session
+            .authorized(|access| async move { client.open_events(&access).await })
+            .await
+        {
+            Ok(stream) => stream,
+            Err(SessionError::Client(error)) if error.status() == Some(404) => {
+                return Err(ListenError::Unsupported);
+            }
+            Err(_) => return Err(ListenError::Failed),
+        };
+        let mut parser = steward_core::sse::SseParser::new();
+        loop {
+            // Keep-alives come every 15 s; silence past 45 s means a dead connection.
+            let chunk =
+                match tokio::time::timeout(Duration::from_secs(45), stream.next_chunk()).await {
+                    Ok(Ok(Some(chunk))) => chunk,
+                    Ok(Ok(None)) => break,
+                    Ok(Err(_)) | Err(_) => return Err(ListenError::Failed),
+                };
+            for event in parser.feed(&chunk) {
+                if event.event == "changed" && self.is_news(&event.data).await {
+                    self.wake.notify_one();
+                }
+            }
+        }
+        Ok(Duration::from_millis(parser.retry_ms.unwrap_or(5000)))
+    }
+
+    /// Whether a poke names a cursor the cache has not reached.
+    async fn is_news(&self, data: &str) -> bool {
+        #[derive(serde::Deserialize)]
+        struct Poke {
+            collection: String,
+            cursor: Option<String>,
+        }
+        let Ok(poke) = serde_json::from_str::<Poke>(data) else {
+            return false;
+        };
+        match poke.collection.as_str() {
+            // Queues and templates are pulled whole every round; items carry their changes.
+            "queues" | "reason_templates" => false,
+            collection => match (poke.cursor, self.store.cursor(collection).await) {
+                (None, _) => false,
+                (Some(theirs), Ok(Some(ours))) => theirs != ours,
+                (Some(_), _) => true,
+            },
         }
     }
 
@@ -320,6 +413,7 @@ impl Active {
         let mut cursor = self.store.cursor("accounts").await.map_err(storage)?;
         let bootstrapping = cursor.is_none();
         let mut done = 0;
+        let mut total: Option<i64> = None;
         loop {
             let page: Page<ApiAccount> = self
                 .session
@@ -341,10 +435,10 @@ impl Active {
                 .apply_accounts_page(&records, page.next_cursor.as_deref(), &records::now())
                 .await
                 .map_err(storage)?;
+            total = page.total.or(total);
             done += records.len() as i64;
             if bootstrapping {
-                self.progress("accounts", done, page.total.map(|rest| done + rest))
-                    .await;
+                self.progress("accounts", done, total).await;
             }
             let _ = self.events.send(EngineEvent::CollectionChanged("accounts"));
             if !page.has_more || page.next_cursor.is_none() {
@@ -360,6 +454,7 @@ impl Active {
         let mut cursor = self.store.cursor("jobs").await.map_err(storage)?;
         let bootstrapping = cursor.is_none();
         let mut done = 0;
+        let mut total: Option<i64> = None;
         loop {
             let page: Page<ApiJob> = self
                 .session
@@ -382,10 +477,10 @@ impl Active {
                 .apply_jobs_page(&records, page.next_cursor.as_deref(), &records::now())
                 .await
                 .map_err(storage)?;
+            total = page.total.or(total);
             done += records.len() as i64;
             if bootstrapping {
-                self.progress("jobs", done, page.total.map(|rest| done + rest))
-                    .await;
+                self.progress("jobs", done, total).await;
             } else {
                 for entry in failed {
                     let _ = self.events.send(EngineEvent::JobsFailed {
@@ -409,6 +504,7 @@ impl Active {
         let bootstrapping = first.is_none();
         let mut after_id = first.unwrap_or_else(|| "0".to_string());
         let mut done = 0;
+        let mut total: Option<i64> = None;
         loop {
             let filters = [
                 ("after_id", after_id.clone()),
@@ -430,10 +526,10 @@ impl Active {
                 .apply_audit_page(&records, &records::now())
                 .await
                 .map_err(storage)?;
+            total = page.total.or(total);
             done += records.len() as i64;
             if bootstrapping {
-                self.progress("audit", done, page.total.map(|rest| done + rest))
-                    .await;
+                self.progress("audit", done, total).await;
             }
             let _ = self.events.send(EngineEvent::CollectionChanged("audit"));
             if !page.has_more {
@@ -454,6 +550,7 @@ impl Active {
         let bootstrapping = first_cursor.is_none();
         let mut cursor = first_cursor;
         let mut done: i64 = 0;
+        let mut total: Option<i64> = None;
         loop {
             let page = self
                 .session
@@ -476,10 +573,10 @@ impl Active {
                 .apply_items_page(&items, page.next_cursor.as_deref(), &records::now())
                 .await
                 .map_err(|e| RoundError::Retry(store_error(e)))?;
+            total = page.total.or(total);
             done += items.len() as i64;
             if bootstrapping {
-                self.progress("items", done, page.total.map(|rest| done + rest))
-                    .await;
+                self.progress("items", done, total).await;
             } else {
                 self.announce_new_items(&new_items).await;
             }

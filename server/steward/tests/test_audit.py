@@ -27,7 +27,7 @@ def test_audit_feed_pages_by_ascending_id(admin_client, make_user):
     assert [e["id"] for e in rest["results"]] == [e.id for e in events[2:]]
     assert rest["has_more"] is False
     empty = admin_client.get(AUDIT, {"after_id": rest["next_cursor"]}).json()
-    assert empty == {"results": [], "next_cursor": None, "has_more": False}
+    assert empty == {"results": [], "next_cursor": None, "has_more": False, "total": None}
 
 
 def test_audit_filters(admin_client, make_user):
@@ -62,3 +62,12 @@ def test_audit_events_are_append_only(make_user):
     with pytest.raises(ValueError):
         event.delete()
     assert AuditEvent.objects.get().action == "item.decide"
+
+
+def test_audit_feed_counts_from_the_start_only(admin_client, make_user):
+    for n in range(3):
+        AuditEvent.objects.create(action=f"test.{n}", target_type="x", target_id=str(n))
+    first = admin_client.get("/api/v1/audit", {"limit": 1}).json()
+    assert first["total"] == AuditEvent.objects.count()
+    later = admin_client.get("/api/v1/audit", {"limit": 1, "after_id": first["next_cursor"]}).json()
+    assert later["total"] is None

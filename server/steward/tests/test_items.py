@@ -108,7 +108,7 @@ def test_delta_feed_resumes_with_changes_after_the_cursor(moderator_client, make
     assert seen == [i.id for i in items]
 
     empty = moderator_client.get(ITEMS, {"updated_after": cursor}).json()
-    assert empty == {"results": [], "next_cursor": None, "has_more": False}
+    assert empty == {"results": [], "next_cursor": None, "has_more": False, "total": None}
 
     Item.objects.filter(pk=items[1].pk).update(
         state=Item.State.REMOVED, version=2, updated_at=timezone.now()
@@ -135,3 +135,14 @@ def test_cursor_is_opaque_but_stable(make_item):
     moment = timezone.now()
     assert encode_cursor(moment, 5) == encode_cursor(moment, 5)
     assert "|" not in encode_cursor(moment, 5)
+
+
+def test_first_page_of_a_feed_counts_the_whole_feed(moderator_client, make_item):
+    for _ in range(5):
+        make_item()
+    first = moderator_client.get("/api/v1/items", {"limit": 2}).json()
+    assert first["total"] == 5
+    later = moderator_client.get(
+        "/api/v1/items", {"limit": 2, "updated_after": first["next_cursor"]}
+    ).json()
+    assert later["total"] is None

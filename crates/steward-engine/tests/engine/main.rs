@@ -4,6 +4,7 @@
 //! provides one (gnome-keyring in a private D-Bus session), as CI does.
 
 mod images;
+mod live;
 mod logs;
 mod model;
 mod outbox;
@@ -105,10 +106,30 @@ async fn sign_in_sync_and_decide_reaches_the_server_exactly_once() -> TestResult
     let service = keychain_service();
     let engine = open_engine(data.path(), &service).await;
 
+    let mut events = engine.subscribe();
     let session = engine.sign_in(&server.url, "moderator", PASSWORD).await?;
     assert_eq!(session.user.username, "moderator");
     assert!(session.user.roles.contains(&"moderator".to_string()));
     engine.sync_now().await?;
+    // The first download reported its progress against the feed's total.
+    let mut progress = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let steward_engine::EngineEvent::SyncStatusChanged(status) = event
+            && let Some(bootstrap) = status.bootstrap
+            && bootstrap.collection == "items"
+        {
+            progress.push((bootstrap.done, bootstrap.total));
+        }
+    }
+    let last = progress
+        .last()
+        .copied()
+        .expect("bootstrap progress was reported");
+    assert_eq!(
+        last.1,
+        Some(last.0),
+        "all items done out of their total: {progress:?}"
+    );
 
     let queues = engine.list_queues().await?;
     assert!(queues.len() >= 3, "{queues:?}");

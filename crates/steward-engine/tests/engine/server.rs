@@ -15,6 +15,8 @@ pub struct TestServer {
     dir: tempfile::TempDir,
     child: Option<Child>,
     env: Vec<(String, String)>,
+    /// Served under ASGI (uvicorn), where the live-update stream stays open.
+    asgi: bool,
 }
 
 pub fn repo_root() -> PathBuf {
@@ -58,6 +60,7 @@ impl TestServer {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            asgi: false,
         };
         server.manage(&["migrate", "--noinput"]);
         server.manage(&[
@@ -104,6 +107,15 @@ impl TestServer {
         );
     }
 
+    /// Like `start`, served by uvicorn under ASGI so live updates stream.
+    pub fn start_asgi(items: u32) -> TestServer {
+        let mut server = Self::start_with(items, &[]);
+        server.stop();
+        server.asgi = true;
+        server.resume();
+        server
+    }
+
     /// Runs every queued background job to completion (django-tasks' db_worker --batch).
     pub fn run_worker(&self) {
         self.manage(&["db_worker", "--batch", "--no-startup-delay", "--no-reload"]);
@@ -119,6 +131,7 @@ impl TestServer {
             dir,
             child: None,
             env: Vec::new(),
+            asgi: false,
         };
         server.manage(&["migrate", "--noinput"]);
         let mut seed = vec!["seed_demo", "--password", PASSWORD];
@@ -161,21 +174,30 @@ impl TestServer {
     pub fn resume(&mut self) {
         assert!(self.child.is_none(), "the server is already running");
         let log = std::fs::File::create(self.dir.path().join("gunicorn.log")).unwrap();
-        let child = self
-            .command()
-            .args([
-                "-m",
-                "gunicorn",
-                "demo.wsgi:application",
-                "--workers",
-                "2",
-                "--no-control-socket",
-            ])
-            .args(["--bind", &format!("127.0.0.1:{}", self.port)])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        let mut command = self.command();
+        if self.asgi {
+            command
+                .args([
+                    "-m",
+                    "uvicorn",
+                    "demo.asgi:application",
+                    "--host",
+                    "127.0.0.1",
+                ])
+                .args(["--port", &self.port.to_string(), "--log-level", "warning"]);
+        } else {
+            command
+                .args([
+                    "-m",
+                    "gunicorn",
+                    "demo.wsgi:application",
+                    "--workers",
+                    "2",
+                    "--no-control-socket",
+                ])
+                .args(["--bind", &format!("127.0.0.1:{}", self.port)]);
+        }
+        let child = command.stdout(Stdio::null()).stderr(log).spawn().unwrap();
         self.child = Some(child);
         // Generous: on two busy cores several tests start their servers at once.
         let deadline = Instant::now() + Duration::from_secs(120);
