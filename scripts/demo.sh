@@ -19,21 +19,19 @@ npm --prefix ui run tauri -- build --debug --no-bundle
 export DATABASE_URL="sqlite:///$DEMO_DIR/db.sqlite3"
 echo "=== demo: preparing the demo database ($DEMO_DIR/db.sqlite3)"
 .venv/bin/python server/manage.py migrate --noinput >/dev/null
-.venv/bin/python server/manage.py seed_demo
+.venv/bin/python server/manage.py seed_demo --items 2000 --audit 20000 --jobs 200
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
-echo "=== demo: starting the reference server on http://127.0.0.1:$PORT"
-.venv/bin/python -m gunicorn --chdir server demo.wsgi:application --bind "127.0.0.1:$PORT" \
-  --workers 2 --no-control-socket --access-logfile - >"$DEMO_DIR/server.log" 2>&1 &
+echo "=== demo: starting the reference server on http://127.0.0.1:$PORT (ASGI, with live updates)"
+.venv/bin/python -m uvicorn --app-dir server demo.asgi:application --host 127.0.0.1 --port "$PORT" \
+  --workers 2 >"$DEMO_DIR/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.2; done
-if [ -f server/steward/management/commands/db_worker.py ] || .venv/bin/python server/manage.py help db_worker >/dev/null 2>&1; then
-  echo "=== demo: starting the background job worker"
-  .venv/bin/python server/manage.py db_worker >"$DEMO_DIR/worker.log" 2>&1 &
-  pids+=($!)
-fi
+echo "=== demo: starting the background job worker (django-tasks db_worker)"
+(cd server && exec ../.venv/bin/python manage.py db_worker --no-reload) >"$DEMO_DIR/worker.log" 2>&1 &
+pids+=($!)
 
 export STEWARD_SERVER_URL="http://127.0.0.1:$PORT"
 echo "=== demo: starting Steward (server log: $DEMO_DIR/server.log)"

@@ -64,16 +64,27 @@ pub fn forward<R: Runtime>(app: AppHandle<R>, mut events: broadcast::Receiver<En
         let mut policy = NotificationPolicy::new(NOTIFICATION_INTERVAL_MS);
         let started = std::time::Instant::now();
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        // The tray menu follows the status and the queues, rebuilt at most once a second.
+        let mut tray_stale = true;
         loop {
             tokio::select! {
                 received = events.recv() => match received {
-                    Ok(event) => emit(&app, event, &mut policy),
+                    Ok(event) => {
+                        tray_stale |= matches!(
+                            event,
+                            EngineEvent::SyncStatusChanged(_) | EngineEvent::CollectionChanged("queues")
+                        );
+                        emit(&app, event, &mut policy);
+                    }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "the UI missed engine events");
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 _ = tick.tick() => {
+                    if std::mem::take(&mut tray_stale) {
+                        crate::tray::refresh(&app).await;
+                    }
                     // Notifications are for when the user is elsewhere; a focused window
                     // shows the same news itself.
                     if window_focused(&app) {

@@ -6,6 +6,7 @@
 mod commands;
 mod events;
 pub mod notifications;
+mod tray;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -81,9 +82,19 @@ fn data_dir<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std::err
 pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     builder
+        // First: a second launch only brings the running window forward.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tray::show_window(app)
+        }))
+        // The window comes back where and as large as the user left it.
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
+            if let Err(error) = tray::create(app.handle()) {
+                // A desktop without a tray (some Wayland shells) still gets the window.
+                tracing::warn!(%error, "no tray icon");
+            }
             let data_dir = data_dir(app)?;
             let mut config = EngineConfig::new(data_dir.clone());
             config.default_server_url = std::env::var("STEWARD_SERVER_URL").ok();

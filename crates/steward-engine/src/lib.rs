@@ -945,6 +945,30 @@ impl Engine {
         self.act_on_jobs(&ids, JobAction::Retry).await
     }
 
+    /// What the tray menu shows: actions waiting to sync, conflicts, and open items per queue.
+    pub async fn tray_summary(&self) -> Vec<String> {
+        let Some(active) = self.active.lock().await.clone() else {
+            return vec!["Not signed in".to_string()];
+        };
+        let status = active.status().await;
+        let mut lines = vec![match status.pending {
+            0 => "No actions waiting to sync".to_string(),
+            1 => "1 action waiting to sync".to_string(),
+            n => format!("{n} actions waiting to sync"),
+        }];
+        if status.conflicts > 0 {
+            lines.push(format!("{} conflicts to review", status.conflicts));
+        }
+        if let Ok(queues) = active.store.list_queues().await {
+            lines.extend(
+                queues
+                    .iter()
+                    .map(|q| format!("{}: {} open", q.name, q.open_count)),
+            );
+        }
+        lines
+    }
+
     /// Pushes and pulls now, and returns the status afterwards.
     pub async fn sync_now(&self) -> Result<SyncStatus, AppError> {
         let active = self.require_active().await?;

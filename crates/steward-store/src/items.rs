@@ -6,8 +6,9 @@ use steward_core::{AuthorHistoryEntry, ItemPage, ItemSort, ItemState, ItemSummar
 use crate::rows::{self, ItemRecord};
 use crate::{Store, StoreError};
 
-/// Rows per multi-VALUES statement: 16 columns x 100 rows stays far below SQLite's limit.
-const INSERT_CHUNK: usize = 100;
+/// Rows per statement: the whole page of a delta feed (the server's maximum) in one
+/// multi-row insert; 16 columns x 500 rows stays below SQLite's 32766 parameters.
+const INSERT_CHUNK: usize = 500;
 
 /// Open items that a page brought in for the first time, per queue.
 #[derive(Debug, Clone, PartialEq, Eq)]

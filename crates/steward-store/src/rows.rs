@@ -25,7 +25,7 @@ pub struct QueueRecord {
 }
 
 /// An item exactly as the server last described it (plus nothing local).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ItemRecord {
     pub id: i64,
     pub queue_id: i64,

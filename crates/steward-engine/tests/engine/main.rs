@@ -144,6 +144,13 @@ async fn sign_in_sync_and_decide_reaches_the_server_exactly_once() -> TestResult
     assert_eq!(detail.summary.id, item.id);
     assert!(!detail.safe_html.to_lowercase().contains("<script"));
 
+    let tray = engine.tray_summary().await;
+    assert_eq!(tray[0], "No actions waiting to sync");
+    assert!(
+        tray.contains(&format!("{}: {} open", queue.name, queue.open_count)),
+        "{tray:?}"
+    );
+
     let decided = engine
         .decide_item(item.id, DecisionAction::Approve, Some("ok".into()), None)
         .await?;
@@ -151,6 +158,11 @@ async fn sign_in_sync_and_decide_reaches_the_server_exactly_once() -> TestResult
     // The next item shows at once: the decided one is gone from the local list.
     let remaining = engine.list_queue_items(queue.id).await?;
     assert!(remaining.iter().all(|i| i.id != item.id));
+    let tray = engine.tray_summary().await;
+    assert!(
+        tray.contains(&format!("{}: {} open", queue.name, queue.open_count - 1)),
+        "{tray:?}"
+    );
     wait_for_status(&engine, "the push", |s| {
         s.pending == 0 && s.last_error.is_none()
     })

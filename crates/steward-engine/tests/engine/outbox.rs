@@ -48,6 +48,12 @@ async fn a_bulk_decision_can_be_undone_until_it_is_sent() -> TestResult {
         .await?;
     assert_eq!(page.total, 3, "the removals show at once");
 
+    let tray = engine.tray_summary().await;
+    assert_eq!(
+        tray[0], "3 actions waiting to sync",
+        "the tray shows what waits: {tray:?}"
+    );
+
     let undone = engine.undo_last().await?;
     assert_eq!(undone.item_ids, ids);
     assert_eq!(
@@ -85,7 +91,12 @@ async fn two_engines_deciding_one_item_give_one_winner_and_one_conflict() -> Tes
     let server = TestServer::start(20);
     let (data_a, data_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
     let a = open_engine(data_a.path(), &keychain_service()).await;
-    let b = open_engine(data_b.path(), &keychain_service()).await;
+    // B's decision waits out an undo window, so A's reaches the server first, whatever
+    // B's live updates bring in meanwhile.
+    let b = open_engine_with(data_b.path(), &keychain_service(), |config| {
+        config.undo_window = Duration::from_secs(3);
+    })
+    .await;
     a.sign_in(&server.url, "moderator", PASSWORD).await?;
     b.sign_in(&server.url, "admin", PASSWORD).await?;
     a.sync_now().await?;
@@ -98,12 +109,13 @@ async fn two_engines_deciding_one_item_give_one_winner_and_one_conflict() -> Tes
         .unwrap();
     let item = a.list_queue_items(queue.id).await?.remove(0);
 
+    // B decides on the version it saw; A decides too, and is pushed at once: the server
+    // must refuse B's decision when it arrives.
+    b.decide_item(item.id, DecisionAction::Remove, Some("spam".into()), None)
+        .await?;
     a.decide_item(item.id, DecisionAction::Approve, None, None)
         .await?;
     wait_for_status(&a, "A's push", |s| s.pending == 0).await;
-    // B still holds the old version and decides on it: the server must refuse it.
-    b.decide_item(item.id, DecisionAction::Remove, Some("spam".into()), None)
-        .await?;
     let status = wait_for_status(&b, "B's conflict", |s| s.pending == 0 && s.conflicts == 1).await;
     assert!(
         status.last_error.is_none(),
@@ -146,7 +158,12 @@ async fn a_dropped_conflict_leaves_the_server_state() -> TestResult {
     let server = TestServer::start(20);
     let (data_a, data_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
     let a = open_engine(data_a.path(), &keychain_service()).await;
-    let b = open_engine(data_b.path(), &keychain_service()).await;
+    // B's decision waits out an undo window, so A's reaches the server first, whatever
+    // B's live updates bring in meanwhile.
+    let b = open_engine_with(data_b.path(), &keychain_service(), |config| {
+        config.undo_window = Duration::from_secs(3);
+    })
+    .await;
     a.sign_in(&server.url, "moderator", PASSWORD).await?;
     b.sign_in(&server.url, "admin", PASSWORD).await?;
     a.sync_now().await?;
@@ -158,11 +175,11 @@ async fn a_dropped_conflict_leaves_the_server_state() -> TestResult {
         .max_by_key(|q| q.open_count)
         .unwrap();
     let item = a.list_queue_items(queue.id).await?.remove(0);
+    b.decide_item(item.id, DecisionAction::Ignore, None, None)
+        .await?;
     a.decide_item(item.id, DecisionAction::Escalate, None, None)
         .await?;
     wait_for_status(&a, "A's push", |s| s.pending == 0).await;
-    b.decide_item(item.id, DecisionAction::Ignore, None, None)
-        .await?;
     wait_for_status(&b, "B's conflict", |s| s.conflicts == 1).await;
     let conflict = b.list_conflicts().await?.remove(0);
     b.resolve_conflict(conflict.outbox_id, ConflictResolution::Drop)
@@ -180,7 +197,12 @@ async fn a_second_claimant_is_refused_with_the_holder_named() -> TestResult {
     let server = TestServer::start(20);
     let (data_a, data_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
     let a = open_engine(data_a.path(), &keychain_service()).await;
-    let b = open_engine(data_b.path(), &keychain_service()).await;
+    // B's decision waits out an undo window, so A's reaches the server first, whatever
+    // B's live updates bring in meanwhile.
+    let b = open_engine_with(data_b.path(), &keychain_service(), |config| {
+        config.undo_window = Duration::from_secs(3);
+    })
+    .await;
     a.sign_in(&server.url, "moderator", PASSWORD).await?;
     b.sign_in(&server.url, "admin", PASSWORD).await?;
     a.sync_now().await?;
