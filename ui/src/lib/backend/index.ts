@@ -10,8 +10,27 @@ export {
   onSyncStatusChanged,
 } from "./ipc";
 export type { Backend, Commands, Unlisten } from "./ipc";
+export { createSupportBackend, onExportProgress, onJobsFailed, supportBackend } from "./support";
+export type { SupportBackend } from "./support";
 export { BackendError, ERROR_CODES, isAppError, isErrorCode, toBackendError } from "./errors";
 export type {
+  AccountAction,
+  AccountDetail,
+  AccountNote,
+  AccountSummary,
+  AuditEventInfo,
+  AuditPage,
+  AuditQuery,
+  CountEntry,
+  ExportProgress,
+  JobAction,
+  JobBulkOutcome,
+  JobDetail,
+  JobInfo,
+  JobPage,
+  JobQuery,
+  JobStats,
+  JobsFailed,
   AppError,
   AppState,
   AuthorHistoryEntry,

@@ -1,0 +1,81 @@
+import type { CountEntry, JobQuery } from "../backend";
+import { blankToNull, rangeBounds, type RangePreset } from "../support/time-range";
+
+export const JOB_STATUSES = ["failed", "pending", "running", "succeeded", "cancelled"] as const;
+
+export type JobFilters = { status: string; kind: string; range: RangePreset; customFrom: string; customTo: string };
+
+export const EMPTY_JOB_FILTERS: JobFilters = { status: "", kind: "", range: "any", customFrom: "", customTo: "" };
+
+/** The engine's query for the jobs list; "" in a select means any. */
+export function jobQueryFromFilters(filters: JobFilters, nowMs: number): JobQuery {
+  const { from, to } = rangeBounds(filters.range, nowMs, filters.customFrom, filters.customTo);
+  return { status: blankToNull(filters.status), kind: blankToNull(filters.kind), from, to };
+}
+
+/** "failed build_report jobs from the last 24 hours", for the retry-all confirmation. */
+export function describeJobQuery(query: JobQuery, rangeLabel: string): string {
+  const parts = [query.status ?? "", query.kind ?? "", "jobs"].filter(Boolean).join(" ");
+  return query.from || query.to ? `${parts} (${rangeLabel.toLowerCase()})` : parts;
+}
+
+/** Whether a job in this status can be retried or cancelled (the engine skips the rest). */
+export function canRetry(status: string): boolean {
+  return status === "failed" || status === "cancelled";
+}
+export function canCancel(status: string): boolean {
+  return status === "pending" || status === "failed";
+}
+
+export function countOf(entries: CountEntry[], key: string): number {
+  return entries.find((entry) => entry.key === key)?.count ?? 0;
+}
+
+export type Bar = { hourMs: number; count: number; x: number; y: number; height: number; width: number };
+export type Chart = { bars: Bar[]; max: number; ticks: number[]; total: number };
+
+/** A round top for the y axis (1, 2, 5 × 10^n) so the gridlines read as whole numbers. */
+export function niceCeiling(max: number): number {
+  if (max <= 0) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(max));
+  for (const step of [1, 2, 5, 10]) if (step * magnitude >= max) return step * magnitude;
+  return 10 * magnitude;
+}
+
+/**
+ * Lays out failures per hour as SVG bars: the last `hours` hours ending with the hour of
+ * `nowMs`, hours without failures drawn as zero (the engine only sends hours that have
+ * some), heights scaled to a round maximum.
+ */
+export function failureChart(
+  entries: CountEntry[],
+  nowMs: number,
+  { hours = 48, width = 600, height = 120, gap = 2 }: { hours?: number; width?: number; height?: number; gap?: number } = {},
+): Chart {
+  const hour = 3_600_000;
+  const lastHour = Math.floor(nowMs / hour) * hour;
+  const firstHour = lastHour - (hours - 1) * hour;
+  const counts = new Map<number, number>();
+  for (const entry of entries) {
+    const at = Date.parse(entry.key);
+    if (Number.isNaN(at)) continue;
+    const bucket = Math.floor(at / hour) * hour;
+    if (bucket < firstHour || bucket > lastHour) continue;
+    counts.set(bucket, (counts.get(bucket) ?? 0) + entry.count);
+  }
+  const rawMax = Math.max(0, ...counts.values());
+  const max = niceCeiling(rawMax);
+  const slot = width / hours;
+  const barWidth = Math.max(1, slot - gap);
+  const bars: Bar[] = [];
+  let total = 0;
+  for (let i = 0; i < hours; i++) {
+    const hourMs = firstHour + i * hour;
+    const count = counts.get(hourMs) ?? 0;
+    total += count;
+    const barHeight = count === 0 ? 0 : Math.max(2, (count / max) * height);
+    bars.push({ hourMs, count, x: i * slot, y: height - barHeight, height: barHeight, width: barWidth });
+  }
+  const ticks = max <= 1 ? [0, max] : [0, max / 2, max];
+  return { bars, max, ticks, total };
+}

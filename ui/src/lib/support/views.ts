@@ -1,0 +1,22 @@
+import type { UserInfo } from "../backend";
+
+/** The screens of the console, in the order of the navigation. */
+export type View = "triage" | "accounts" | "audit" | "jobs";
+
+export const VIEWS: { view: View; label: string; permission: string; key: string }[] = [
+  { view: "triage", label: "Triage", permission: "items.view", key: "1" },
+  { view: "accounts", label: "Accounts", permission: "accounts.view", key: "2" },
+  { view: "audit", label: "Audit log", permission: "audit.view", key: "3" },
+  { view: "jobs", label: "Jobs", permission: "jobs.view", key: "4" },
+];
+
+/** The screens the signed-in user may open: a tab only shows when its permission is held. */
+export function allowedViews(user: Pick<UserInfo, "permissions">): View[] {
+  const held = new Set(user.permissions);
+  return VIEWS.filter((entry) => held.has(entry.permission)).map((entry) => entry.view);
+}
+
+/** Whether the user holds a permission code (accounts.act, jobs.act, ...). */
+export function can(user: Pick<UserInfo, "permissions">, permission: string): boolean {
+  return user.permissions.includes(permission);
+}
