@@ -106,14 +106,14 @@ export class App {
     return this.currentItemId();
   }
 
-  async signIn({ serverUrl, username = MODERATOR, password = PASSWORD }) {
+  async signIn({ serverUrl, username = MODERATOR, password = PASSWORD, firstItemTimeout = 60_000 }) {
     const serverField = await this.$("signin-server-url");
     await serverField.waitForDisplayed({ timeout: 30_000 });
     await serverField.setValue(serverUrl);
     await (await this.$("signin-username")).setValue(username);
     await (await this.$("signin-password")).setValue(password);
     await (await this.$("signin-submit")).click();
-    await waitFor("the first item on screen after signing in", () => this.currentItemId(), 60_000, 100);
+    await waitFor("the first item on screen after signing in", () => this.currentItemId(), firstItemTimeout, 100);
     // Leave the keyboard to the triage screen, not to a field of the removed form.
     await this.browser.execute(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined));
   }

@@ -34,3 +34,13 @@ describe("serverLabel", () => {
   it("keeps host and port", () => expect(serverLabel("http://127.0.0.1:8000/")).toBe("127.0.0.1:8000"));
   it("returns unparsable input as is", () => expect(serverLabel("nope")).toBe("nope"));
 });
+
+describe("formatCount", () => {
+  it("shortens large counts without rounding up", async () => {
+    const { formatCount } = await import("./format");
+    expect(formatCount(999)).toBe("999");
+    expect(formatCount(1_250)).toBe("1.2k");
+    expect(formatCount(30_000)).toBe("30k");
+    expect(formatCount(1_190_000)).toBe("1.1M");
+  });
+});

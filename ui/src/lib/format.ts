@@ -52,3 +52,11 @@ export function serverLabel(serverUrl: string): string {
     return serverUrl;
   }
 }
+
+/** Counts that fit a pill: 999, 1.2k, 30k, 1.1M. The exact number goes in a tooltip. */
+export function formatCount(count: number): string {
+  if (count < 1_000) return String(count);
+  if (count < 10_000) return `${(Math.floor(count / 100) / 10).toString()}k`;
+  if (count < 1_000_000) return `${Math.floor(count / 1_000)}k`;
+  return `${(Math.floor(count / 100_000) / 10).toString()}M`;
+}
