@@ -32,6 +32,15 @@ export class RowWindow<T> {
     return this.rows[index];
   }
 
+  /** The index of the first loaded row that matches, or -1 (rows not loaded are not searched). */
+  indexWhere(match: (row: T) => boolean): number {
+    for (let i = 0; i < this.rows.length; i++) {
+      const row = this.rows[i];
+      if (row !== undefined && match(row)) return i;
+    }
+    return -1;
+  }
+
   /** Points the window at another query (a filter change) and loads its first blocks. */
   async query(fetchRows: FetchRows<T>, around = 0): Promise<void> {
     this.fetchRows = fetchRows;

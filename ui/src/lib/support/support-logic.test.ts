@@ -94,6 +94,13 @@ describe("RowWindow", () => {
     expect(changed).toHaveBeenCalled();
   });
 
+  it("finds a loaded row by a predicate, and never an unloaded one", async () => {
+    const window = new RowWindow<number>(pages(1_000), () => {});
+    await window.refresh();
+    expect(window.indexWhere((row) => row === 5)).toBe(5);
+    expect(window.indexWhere((row) => row === 900)).toBe(-1);
+  });
+
   it("drops the answer of an older query", async () => {
     let release: () => void = () => {};
     const slow = (offset: number) =>

@@ -1,0 +1,167 @@
+// Support work through the real app and server: suspend an account from the Accounts
+// screen, find the suspension in the audit log once the engine has pulled it back, then
+// take the server away and find the same event by a word of its note, from the cache.
+//
+// data-testid scheme of the support screens (ui/src/lib/support, audit, jobs):
+//   navigation: nav (the tab strip), nav-triage, nav-accounts, nav-audit, nav-jobs
+//               (a tab shows only when SessionInfo.user.permissions holds items.view,
+//               accounts.view, audit.view or jobs.view)
+//   accounts:   accounts-screen, account-search, account-status-filter, account-list,
+//               account-count (data-count), account-row (data-account-id, data-status),
+//               account-detail, account-name, account-status (data-status),
+//               account-pending, account-joined, account-actions,
+//               account-action-suspend|reactivate|force-logout|send-password-reset
+//               (only with accounts.act), suspend-form, suspend-duration, suspend-reason,
+//               suspend-note, suspend-confirm, account-refused (a refusal, 403 included),
+//               account-notice, account-tab-audit|history|notes, account-audit-trail,
+//               account-audit-event (data-action), account-history, account-notes,
+//               account-note, account-note-input, account-note-add, account-open-audit
+//   audit log:  audit-screen, audit-search (full text), audit-actor, audit-action,
+//               audit-target ("account:42"), audit-range, audit-from, audit-to,
+//               audit-clear, audit-total (data-count), audit-list (the virtual scroller),
+//               audit-row (data-event-id, data-action), audit-detail (data-event-id),
+//               audit-data, audit-target-link, audit-export, audit-export-state,
+//               audit-export-progress, audit-export-path, audit-export-error
+//   jobs:       jobs-screen, jobs-stats, jobs-stat-<status> (data-count),
+//               jobs-failure-chart (data-total), jobs-status-filter, jobs-kind-filter,
+//               jobs-range, jobs-from, jobs-to, jobs-retry-matching, jobs-total
+//               (data-count), job-list, job-row (data-job-id, data-status), job-detail
+//               (data-job-id), job-status (data-status), job-attempts, job-error,
+//               job-traceback, job-retry, job-cancel (only with jobs.act), jobs-notice
+//   dialogs:    the shared confirm-dialog: confirm-title, confirm-ok, confirm-cancel
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { App, withScreenshotOnFailure } from "./support/app.mjs";
+import { adminClient } from "./support/admin.mjs";
+import { ADMIN, ADMIN_PASSWORD, TestServer } from "./support/server.mjs";
+import { removeTemp, tempDir, waitFor } from "./support/util.mjs";
+
+let tmp;
+let server;
+let app;
+let admin;
+/** A word that only the suspension note holds, to find it by full-text search later. */
+const noteWord = `quokka${Date.now() % 100000}`;
+let suspended;
+
+before(async () => {
+  tmp = tempDir("support");
+  server = new TestServer({ tmp, name: "support", items: 40 });
+  await server.setUp();
+  admin = await adminClient(server.url);
+  app = await App.start({ serverUrl: server.url, dataDir: path.join(tmp, "app") });
+  await app.signIn({ serverUrl: server.url, username: ADMIN, password: ADMIN_PASSWORD });
+  await app.waitForSynced();
+});
+
+after(async () => {
+  await app?.stop();
+  await server?.stop();
+  removeTemp(tmp);
+});
+
+/** Sets a field the way typing does (Svelte listens to input events). */
+async function type(testId, text) {
+  const field = await app.$(testId);
+  await field.waitForDisplayed({ timeout: 10_000 });
+  await field.clearValue();
+  await field.setValue(text);
+}
+
+async function rowIds(selector, attribute) {
+  return app.browser.execute(
+    (s, a) => [...document.querySelectorAll(s)].map((row) => row.getAttribute(a)),
+    selector,
+    attribute,
+  );
+}
+
+test("suspend an account for 24 h with a reason and see it in the audit log", withScreenshotOnFailure(() => app, "support-suspend", async () => {
+  const members = await admin.get("/accounts?status=active&limit=50");
+  const member = members.results.find((account) => account.status === "active" && account.roles.length === 0) ?? members.results[0];
+  assert.ok(member, "the seed has an active member");
+  suspended = member;
+
+  await (await app.$("nav-accounts")).click();
+  await type("account-search", member.username);
+  const row = await app.browser.$(`[data-testid="account-row"][data-account-id="${member.id}"]`);
+  await row.waitForExist({ timeout: 15_000 });
+  await row.click();
+  await waitFor("the account's detail", async () => (await app.text('[data-testid="account-name"]')) === (member.display_name || member.username), 10_000, 100);
+  assert.equal(await app.attr('[data-testid="account-status"]', "data-status"), "active");
+
+  await (await app.$("account-action-suspend")).click();
+  await (await app.$("suspend-form")).waitForDisplayed({ timeout: 5_000 });
+  await (await app.$("suspend-duration")).selectByVisibleText("24 hours");
+  const reasonSelect = await app.$("suspend-reason");
+  const reasons = await app.browser.execute(() =>
+    [...document.querySelectorAll('[data-testid="suspend-reason"] option')].map((o) => o.textContent?.trim()).filter((t) => t && t !== "No template"),
+  );
+  assert.ok(reasons.length > 0, "the server's account reason templates are offered");
+  await reasonSelect.selectByVisibleText(reasons[0]);
+  await type("suspend-note", `Spam wave from this account, see ${noteWord}`);
+  await app.screenshot("accounts-suspend-form");
+  await (await app.$("suspend-confirm")).click();
+
+  // Optimistic at once, then confirmed by the server through the outbox.
+  await waitFor("the account to show as suspended", async () => (await app.attr('[data-testid="account-status"]', "data-status")) === "suspended", 10_000, 100);
+  await app.waitForSynced();
+  await waitFor("the server to hold the suspension", async () => (await admin.get(`/accounts/${member.id}`)).status === "suspended", 30_000, 300);
+  const onServer = await admin.get(`/audit?action=account.suspend&target_type=account&target_id=${member.id}`);
+  assert.equal(onServer.results.length, 1, "exactly one suspension event on the server");
+  assert.equal(onServer.results[0].data.duration_hours, 24);
+  assert.ok(onServer.results[0].data.note.includes(noteWord));
+
+  // The audit log is the engine's mirror: the event shows once the pull after the push lands.
+  await (await app.$("nav-audit")).click();
+  await type("audit-action", "account.suspend");
+  await type("audit-target", `account:${member.id}`);
+  const eventId = String(onServer.results[0].id);
+  await waitFor("the account.suspend event in the audit log", async () => {
+    const ids = await rowIds('[data-testid="audit-row"]', "data-event-id");
+    if (ids.includes(eventId)) return true;
+    await (await app.$("sync-now")).click().catch(() => {});
+    return false;
+  }, 60_000, 1_000);
+  await (await app.browser.$(`[data-testid="audit-row"][data-event-id="${eventId}"]`)).click();
+  await waitFor("the event's detail", async () => (await app.attr('[data-testid="audit-detail"]', "data-event-id")) === eventId, 5_000, 100);
+  const data = await app.text('[data-testid="audit-data"]');
+  assert.ok(data.includes(noteWord), `the event's data shows the note: ${data}`);
+
+  // Back on the account, its audit trail lists the suspension too.
+  await (await app.$("nav-accounts")).click();
+  await waitFor("the suspension in the account's audit trail", async () =>
+    (await rowIds('[data-testid="account-audit-event"]', "data-action")).includes("account.suspend"), 20_000, 250);
+  await app.screenshot("accounts");
+}));
+
+test("find an audit event by a word of its data while the server is stopped", withScreenshotOnFailure(() => app, "support-offline-audit", async () => {
+  assert.ok(suspended, "the suspension test ran first");
+  await server.stop();
+  await (await app.$("sync-now")).click();
+  await waitFor("the status bar to say offline", async () => (await app.attr('[data-testid="status-online"]', "data-state")) === "offline", 30_000, 200);
+
+  await (await app.$("nav-audit")).click();
+  const clear = await app.$("audit-clear");
+  if (await clear.isExisting()) await clear.click();
+  await type("audit-search", noteWord);
+  await waitFor("the suspension found by its note while offline", async () => {
+    const actions = await rowIds('[data-testid="audit-row"]', "data-action");
+    return actions.length === 1 && actions[0] === "account.suspend";
+  }, 10_000, 100);
+  await (await app.$("audit-row")).click();
+  await waitFor("the event's data in the detail", async () => (await app.text('[data-testid="audit-data"]'))?.includes(noteWord), 5_000, 100);
+  assert.equal(await app.attr('[data-testid="status-online"]', "data-state"), "offline");
+
+  // A word no event holds finds nothing, rather than everything.
+  await type("audit-search", `${noteWord}zzz`);
+  await waitFor("no rows for a word nobody wrote", async () => (await app.count("audit-total")) === 0, 10_000, 100);
+
+  // The full log for the screenshot: every cached event, offline.
+  await (await app.$("audit-clear")).click();
+  await waitFor("the whole cached log", async () => (await app.count("audit-total")) > 1, 10_000, 100);
+  await (await app.$("audit-row")).click();
+  await app.screenshot("audit");
+  await server.start();
+}));
