@@ -15,13 +15,14 @@ describe("jobQueryFromFilters", () => {
   });
   it("describes the query for a confirmation", () => {
     expect(describeJobQuery({ status: "failed", kind: "build_report", from: null, to: null }, "Any time")).toBe("failed build_report jobs");
-    expect(describeJobQuery({ status: null, kind: null, from: "x", to: null }, "Last hour")).toBe("jobs (last hour)");
+    expect(describeJobQuery({ status: null, kind: null, from: "x", to: null }, "Last hour")).toBe("failed jobs (last hour)");
   });
   it("knows which statuses can be retried or cancelled", () => {
     expect(canRetry("failed")).toBe(true);
     expect(canRetry("succeeded")).toBe(false);
     expect(canCancel("pending")).toBe(true);
     expect(canCancel("succeeded")).toBe(false);
+    expect(canCancel("failed")).toBe(false);
   });
 });
 
@@ -51,7 +52,8 @@ describe("failureChart", () => {
     expect(chart.total).toBe(6);
     expect(chart.bars[3]).toMatchObject({ x: 300, width: 100, height: 80, y: 20 });
     expect(chart.bars[0].height).toBe(0);
-    expect(chart.ticks).toEqual([0, 2.5, 5]);
+    expect(chart.ticks).toEqual([0, 5]);
+    expect(failureChart([{ key: "2026-11-24T12:00:00Z", count: 9 }], now, { hours: 2 }).ticks).toEqual([0, 5, 10]);
   });
 
   it("draws an empty chart when nothing failed", () => {

@@ -13,9 +13,12 @@ export function jobQueryFromFilters(filters: JobFilters, nowMs: number): JobQuer
   return { status: blankToNull(filters.status), kind: blankToNull(filters.kind), from, to };
 }
 
-/** "failed build_report jobs from the last 24 hours", for the retry-all confirmation. */
+/**
+ * "failed build_report jobs (last 24 hours)", for the retry-all confirmation. Without a
+ * status filter the server retries the failed ones, so that is what the sentence says.
+ */
 export function describeJobQuery(query: JobQuery, rangeLabel: string): string {
-  const parts = [query.status ?? "", query.kind ?? "", "jobs"].filter(Boolean).join(" ");
+  const parts = [query.status ?? "failed", query.kind ?? "", "jobs"].filter(Boolean).join(" ");
   return query.from || query.to ? `${parts} (${rangeLabel.toLowerCase()})` : parts;
 }
 
@@ -23,8 +26,9 @@ export function describeJobQuery(query: JobQuery, rangeLabel: string): string {
 export function canRetry(status: string): boolean {
   return status === "failed" || status === "cancelled";
 }
+/** The server cancels only jobs that have not started. */
 export function canCancel(status: string): boolean {
-  return status === "pending" || status === "failed";
+  return status === "pending";
 }
 
 export function countOf(entries: CountEntry[], key: string): number {
@@ -76,6 +80,7 @@ export function failureChart(
     const barHeight = count === 0 ? 0 : Math.max(2, (count / max) * height);
     bars.push({ hourMs, count, x: i * slot, y: height - barHeight, height: barHeight, width: barWidth });
   }
-  const ticks = max <= 1 ? [0, max] : [0, max / 2, max];
+  // Gridlines only at whole numbers: a half of 5 would read as a fraction of a job.
+  const ticks = Number.isInteger(max / 2) ? [0, max / 2, max] : [0, max];
   return { bars, max, ticks, total };
 }
