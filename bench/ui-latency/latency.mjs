@@ -66,7 +66,7 @@ try {
     return Date.now() - stableSince > 3_000;
   }, 15 * 60_000, 250);
   const cached = await app.browser.execute(() =>
-    [...document.querySelectorAll('[data-testid="queue-open-count"]')].reduce((sum, el) => sum + Number(el.textContent), 0),
+    [...document.querySelectorAll('[data-testid="queue-open-count"]')].reduce((sum, el) => sum + Number(el.dataset.count), 0),
   );
   console.log(`app: signed in and bootstrapped in ${((Date.now() - started) / 1000).toFixed(1)} s; ${cached} open items in the sidebar, ${last} in the first queue`);
 
@@ -93,6 +93,13 @@ try {
   report("a (approve, next item)", decideDurations);
   const all = report("all", [...moveDurations, ...decideDurations]);
   console.log(all.p95 <= GOAL_MS ? "within the goal" : "OVER the goal");
+} catch (error) {
+  await app?.screenshot("bench-failure").catch(() => {});
+  const trace = await app?.browser
+    .execute(() => performance.getEntriesByName("steward:key").slice(-8).map((m) => m.detail))
+    .catch(() => []);
+  console.error("last keys:", trace);
+  throw error;
 } finally {
   await app?.stop();
   await server.stop();

@@ -18,17 +18,17 @@
 //   status:    status-online (data-state), status-pending (data-count), status-conflicts
 //              (data-count), status-bootstrap, sync-now; toast (data-kind), toast-undo
 //
-// Environment (all optional): APP_BIN, TAURI_DRIVER, TAURI_DRIVER_PORT.
+// Environment (all optional): APP_BIN, TAURI_DRIVER, TAURI_DRIVER_PORT and
+// TAURI_DRIVER_NATIVE_PORT (free ports by default).
 import fs from "node:fs";
 import path from "node:path";
 import { spawn } from "node:child_process";
 import { remote } from "webdriverio";
-import { artifacts, repo, waitFor } from "./util.mjs";
+import { artifacts, freePort, repo, waitFor } from "./util.mjs";
 import { MODERATOR, PASSWORD } from "./server.mjs";
 
 const application = path.resolve(repo, process.env.APP_BIN ?? "target/debug/steward");
 const tauriDriverBin = process.env.TAURI_DRIVER ?? path.join(repo, ".tools", "bin", "tauri-driver");
-const driverPort = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
 
 export class App {
   constructor(browser, driver) {
@@ -44,7 +44,10 @@ export class App {
     fs.mkdirSync(dataDir, { recursive: true });
     // The capability cannot carry environment variables, and the app inherits
     // tauri-driver's environment: set them for the driver.
-    const driver = spawn(tauriDriverBin, ["--port", String(driverPort)], {
+    // Free ports unless told otherwise, so two suites on one machine do not meet in one driver.
+    const driverPort = Number(process.env.TAURI_DRIVER_PORT ?? (await freePort()));
+    const nativePort = Number(process.env.TAURI_DRIVER_NATIVE_PORT ?? (await freePort()));
+    const driver = spawn(tauriDriverBin, ["--port", String(driverPort), "--native-port", String(nativePort)], {
       env: { ...process.env, STEWARD_DATA_DIR: dataDir, STEWARD_SERVER_URL: serverUrl, ...env },
       stdio: ["ignore", "ignore", "inherit"],
     });

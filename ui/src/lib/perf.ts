@@ -23,3 +23,13 @@ export function measureNextItemPainted(start: number, detail: string): void {
     }),
   );
 }
+
+/**
+ * A trace mark for a handled key (what it did, where the selection was), so a benchmark
+ * or a test that sees a key go nowhere can say why. Bounded like the measures.
+ */
+export function markKey(detail: string): void {
+  if (typeof performance === "undefined") return;
+  if (performance.getEntriesByName("steward:key").length > MAX_MEASURES) performance.clearMarks("steward:key");
+  performance.mark("steward:key", { detail });
+}

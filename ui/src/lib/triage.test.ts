@@ -85,3 +85,25 @@ describe("reasons, ranges and palette search", () => {
     expect(matchesQuery("Undo last decision", "remove")).toBe(false);
   });
 });
+
+describe("retryWhileCacheBusy", () => {
+  const busy = Object.assign(new Error("The local cache could not be used: cache query failed: error returned from database: (code: 5) database is locked"), { code: "storage" });
+  it("tries again while the cache is locked, then succeeds", async () => {
+    const { retryWhileCacheBusy } = await import("./triage");
+    let calls = 0;
+    const result = await retryWhileCacheBusy(async () => {
+      if (++calls < 3) throw busy;
+      return "queued";
+    }, [1, 1, 1], async () => {});
+    expect(result).toBe("queued");
+    expect(calls).toBe(3);
+  });
+  it("gives up after the last delay, and never retries other errors", async () => {
+    const { retryWhileCacheBusy } = await import("./triage");
+    await expect(retryWhileCacheBusy(async () => { throw busy; }, [1], async () => {})).rejects.toBe(busy);
+    let calls = 0;
+    const other = Object.assign(new Error("Item 3 is not open."), { code: "conflict" });
+    await expect(retryWhileCacheBusy(async () => { calls++; throw other; }, [1, 1], async () => {})).rejects.toBe(other);
+    expect(calls).toBe(1);
+  });
+});
