@@ -134,7 +134,9 @@ test("suspend an account for 24 h with a reason and see it in the audit log", wi
 
   // The whole log, newest first, the suspension on top once the mirror has caught up.
   await (await app.$("audit-clear")).click();
-  await waitFor("the seeded log in the mirror", async () => (await app.count("audit-total")) >= 10_000, 120_000, 500);
+  await waitFor("the seeded log in the mirror", async () => (await app.count("audit-total")) >= 1_000, 120_000, 500);
+  // The engine stops counting at its cap and says so; the list still scrolls past it.
+  assert.match(await app.text('[data-testid="audit-total"]'), /\+ events$/);
   await (await app.browser.$(`[data-testid="audit-row"][data-event-id="${eventId}"]`)).click();
   await app.screenshot("audit");
 
@@ -169,7 +171,7 @@ test("find an audit event by a word of its data while the server is stopped", wi
 
   // Clearing the search shows the whole cached log again, still offline.
   await (await app.$("audit-clear")).click();
-  await waitFor("the whole cached log", async () => (await app.count("audit-total")) >= 10_000, 10_000, 100);
+  await waitFor("the whole cached log", async () => (await app.count("audit-total")) >= 1_000, 10_000, 100);
   await app.screenshot("audit-offline");
   await server.start();
 }));

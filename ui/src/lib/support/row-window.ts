@@ -1,7 +1,12 @@
 /** Rows fetched per request: a few ms from SQLite, enough to scroll a screen or two. */
 export const ROW_BLOCK_SIZE = 200;
 
-export type RowPage<T> = { total: number; offset: number; rows: T[] };
+/**
+ * One page of rows. `open` says `total` is only a lower bound (the audit log stops
+ * counting at a cap): the window then grows a block at a time as pages come back full,
+ * so the list scrolls past the cap instead of ending there.
+ */
+export type RowPage<T> = { total: number; offset: number; rows: T[]; open?: boolean };
 export type FetchRows<T> = (offset: number, limit: number) => Promise<RowPage<T>>;
 
 /**
@@ -66,11 +71,12 @@ export class RowWindow<T> {
     const blocks = [...new Set([0, Math.max(0, centre - 1), centre, centre + 1])].sort((a, b) => a - b);
     const first = await this.fetchRows(0, ROW_BLOCK_SIZE);
     if (generation !== this.generation) return;
-    const total = first.total;
+    let total = RowWindow.totalOf(first);
     const rest = await Promise.all(
       blocks.filter((block) => block > 0 && block * ROW_BLOCK_SIZE < total).map((block) => this.fetchRows(block * ROW_BLOCK_SIZE, ROW_BLOCK_SIZE)),
     );
     if (generation !== this.generation) return;
+    for (const page of rest) total = Math.max(total, RowWindow.totalOf(page));
     const rows: (T | undefined)[] = new Array(total).fill(undefined);
     for (const page of [first, ...rest]) {
       page.rows.forEach((row, i) => {
@@ -81,6 +87,13 @@ export class RowWindow<T> {
     this.total = total;
     this.loadedOnce = true;
     this.onChange();
+  }
+
+  /** The rows a page says exist: its total, or for an open page, one block past a full page. */
+  private static totalOf<R>(page: RowPage<R>): number {
+    if (!page.open) return page.total;
+    const reached = page.offset + page.rows.length;
+    return Math.max(page.total, page.rows.length === ROW_BLOCK_SIZE ? reached + ROW_BLOCK_SIZE : reached);
   }
 
   private blockLoaded(block: number): boolean {
@@ -95,7 +108,16 @@ export class RowWindow<T> {
     try {
       const page = await this.fetchRows(block * ROW_BLOCK_SIZE, ROW_BLOCK_SIZE);
       if (generation !== this.generation) return;
-      if (page.total !== this.total) {
+      if (page.open) {
+        // A lower bound: grow when a full page reaches the end; a short page is the end.
+        const short = page.rows.length < ROW_BLOCK_SIZE;
+        const next = short ? Math.max(page.total, page.offset + page.rows.length) : Math.max(this.total, RowWindow.totalOf(page));
+        if (next !== this.total) {
+          if (next > this.rows.length) this.rows.push(...new Array<T | undefined>(next - this.rows.length).fill(undefined));
+          else this.rows.length = next;
+          this.total = next;
+        }
+      } else if (page.total !== this.total) {
         // The list changed under us (a sync landed): start over around this block.
         void this.refresh(block * ROW_BLOCK_SIZE);
         return;

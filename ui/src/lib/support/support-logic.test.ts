@@ -101,6 +101,26 @@ describe("RowWindow", () => {
     expect(window.indexWhere((row) => row === 900)).toBe(-1);
   });
 
+  it("grows past a capped total a block at a time", async () => {
+    const capped = async (offset: number, limit: number) => {
+      const rows = Array.from({ length: Math.max(0, Math.min(limit, 1_000 - offset)) }, (_, i) => offset + i);
+      return { total: Math.min(1_000, 400), offset, rows, open: true };
+    };
+    const window = new RowWindow<number>(capped, () => {});
+    await window.refresh();
+    // Blocks 0 and 1 came back full, so one more block is promised.
+    expect(window.total).toBe(3 * ROW_BLOCK_SIZE);
+    for (let block = 2; block < 6; block++) {
+      window.ensure(block * ROW_BLOCK_SIZE, block * ROW_BLOCK_SIZE);
+      if (block * ROW_BLOCK_SIZE < 1_000) {
+        await vi.waitFor(() => expect(window.at(block * ROW_BLOCK_SIZE)).toBe(block * ROW_BLOCK_SIZE));
+      }
+    }
+    await vi.waitFor(() => expect(window.total).toBe(1_000));
+    // The last page came back short: the list ends at the real last row.
+    expect(window.total).toBe(1_000);
+  });
+
   it("drops the answer of an older query", async () => {
     let release: () => void = () => {};
     const slow = (offset: number) =>
