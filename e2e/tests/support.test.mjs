@@ -31,6 +31,7 @@
 //   dialogs:    the shared confirm-dialog: confirm-title, confirm-ok, confirm-cancel
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
 import { App, withScreenshotOnFailure } from "./support/app.mjs";
 import { adminClient } from "./support/admin.mjs";
@@ -138,12 +139,17 @@ test("suspend an account for 24 h with a reason and see it in the audit log", wi
   // The engine stops counting at its cap and says so; the list still scrolls past it.
   assert.match(await app.text('[data-testid="audit-total"]'), /\+ events$/);
   await (await app.browser.$(`[data-testid="audit-row"][data-event-id="${eventId}"]`)).click();
+  await app.setTheme("dark");
   await app.screenshot("audit");
+  await app.setTheme("light");
 
-  // Back on the account, its audit trail lists the suspension too.
+  // Back on the account, its audit trail lists the suspension too; a wider search keeps it shown.
   await (await app.$("nav-accounts")).click();
   await waitFor("the suspension in the account's audit trail", async () =>
     (await rowIds('[data-testid="account-audit-event"]', "data-action")).includes("account.suspend"), 20_000, 250);
+  await type("account-search", "member");
+  await waitFor("more accounts listed", async () => (await app.count("account-count")) > 1, 10_000, 100);
+  assert.equal(await app.attr('[data-testid="account-detail"] [data-testid="account-status"]', "data-status"), "suspended");
   await app.screenshot("accounts");
 }));
 
@@ -164,6 +170,13 @@ test("find an audit event by a word of its data while the server is stopped", wi
   await (await app.$("audit-row")).click();
   await waitFor("the event's data in the detail", async () => (await app.text('[data-testid="audit-data"]'))?.includes(noteWord), 5_000, 100);
   assert.equal(await app.attr('[data-testid="status-online"]', "data-state"), "offline");
+
+  // The export writes the current filter's events to a CSV file, offline too.
+  await (await app.$("audit-export")).click();
+  await waitFor("the export's file path", async () => (await app.text('[data-testid="audit-export-path"]')) || null, 30_000, 100);
+  const csvPath = await app.text('[data-testid="audit-export-path"]');
+  const csv = fs.readFileSync(csvPath, "utf8");
+  assert.ok(csv.includes(noteWord), "the CSV holds the matching event");
 
   // A word no event holds finds nothing, rather than everything.
   await type("audit-search", `${noteWord}zzz`);
