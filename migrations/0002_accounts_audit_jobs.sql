@@ -38,9 +38,9 @@ CREATE TABLE audit_events (
     created_at      TEXT NOT NULL,
     data_json       TEXT NOT NULL
 );
-CREATE INDEX audit_by_actor ON audit_events (actor_username, id);
-CREATE INDEX audit_by_action ON audit_events (action, id);
-CREATE INDEX audit_by_target ON audit_events (target_type, target_id, id);
+CREATE INDEX audit_by_actor ON audit_events (actor_username, created_at);
+CREATE INDEX audit_by_action ON audit_events (action, created_at);
+CREATE INDEX audit_by_target ON audit_events (target_type, target_id, created_at);
 CREATE INDEX audit_by_time ON audit_events (created_at);
 
 -- Full-text index over each event's words (actor, action, target, data), rowid = event id.

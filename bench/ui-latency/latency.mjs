@@ -70,28 +70,36 @@ try {
   );
   console.log(`app: signed in and bootstrapped in ${((Date.now() - started) / 1000).toFixed(1)} s; ${cached} open items in the sidebar, ${last} in the first queue`);
 
-  const clear = () => app.browser.execute(() => performance.clearMeasures("steward:next-item"));
-  const read = () =>
-    app.browser.execute(() => performance.getEntriesByName("steward:next-item").map((entry) => entry.duration));
+  const read = (suffix = "") =>
+    app.browser.execute((name) => performance.getEntriesByName(name).map((entry) => entry.duration), `steward:next-item${suffix}`);
+  const clearParts = () =>
+    app.browser.execute(() => ["", ":dom", ":first-frame"].forEach((s) => performance.clearMeasures(`steward:next-item${s}`)));
 
   // Warm up (JIT, first blocks), then measure.
   for (let i = 0; i < 20; i++) await app.pressAndWaitForNext("j");
   await sleep(200);
-  await clear();
+  await clearParts();
   for (let i = 0; i < moves; i++) await app.pressAndWaitForNext("j");
   await sleep(200);
   const moveDurations = await read();
+  const moveParts = { dom: await read(":dom"), frame: await read(":first-frame") };
 
-  await clear();
+  await clearParts();
   for (let i = 0; i < decisions; i++) await app.pressAndWaitForNext("a");
   await sleep(200);
   const decideDurations = await read();
+  const decideParts = { dom: await read(":dom"), frame: await read(":first-frame") };
 
   console.log("");
   console.log(`key press -> next item painted, ${items} items cached (goal: 16 ms p95)`);
   report("j (next item)", moveDurations);
   report("a (approve, next item)", decideDurations);
   const all = report("all", [...moveDurations, ...decideDurations]);
+  console.log("parts (key handler start -> DOM updated / -> first frame):");
+  report("  j: DOM updated", moveParts.dom);
+  report("  j: first frame", moveParts.frame);
+  report("  a: DOM updated", decideParts.dom);
+  report("  a: first frame", decideParts.frame);
   console.log(all.p95 <= GOAL_MS ? "within the goal" : "OVER the goal");
 } catch (error) {
   await app?.screenshot("bench-failure").catch(() => {});

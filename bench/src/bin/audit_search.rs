@@ -45,6 +45,7 @@ async fn main() {
     );
 
     let mut timings = Vec::with_capacity(queries);
+    let mut by_kind: Vec<Vec<f64>> = vec![Vec::new(); 5];
     for n in 0..queries {
         let mut query = AuditQuery::default();
         match n % 5 {
@@ -69,8 +70,27 @@ async fn main() {
         }
         let started = Instant::now();
         let page = store.search_audit(&query, 0, 100).await.unwrap();
-        timings.push(started.elapsed().as_secs_f64() * 1000.0);
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        timings.push(elapsed);
+        by_kind[n % 5].push(elapsed);
         assert!(page.events.len() <= 100);
+    }
+    for (kind, mut times) in [
+        "word prefix",
+        "two words",
+        "word + actor",
+        "word + action",
+        "actor + time range",
+    ]
+    .into_iter()
+    .zip(by_kind)
+    {
+        times.sort_by(f64::total_cmp);
+        println!(
+            "  {kind}: median {:.1} ms, max {:.1} ms",
+            times[times.len() / 2],
+            times[times.len() - 1]
+        );
     }
     timings.sort_by(f64::total_cmp);
     let median = timings[timings.len() / 2];

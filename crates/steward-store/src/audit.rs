@@ -8,8 +8,9 @@ use steward_core::{AuditEventInfo, AuditPage, AuditQuery};
 
 use crate::{Store, StoreError};
 
-/// Counting matches stops here; beyond it the UI says "10,000+".
-pub const AUDIT_TOTAL_CAP: i64 = 10_000;
+/// Counting matches stops here; beyond it the UI says "1,000+" and grows the list as
+/// the user scrolls. Counting further would cost more than the search itself.
+pub const AUDIT_TOTAL_CAP: i64 = 1_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditRecord {
@@ -82,41 +83,60 @@ impl Store {
             .as_deref()
             .map(fts_query)
             .filter(|t| !t.is_empty());
-        let filters = "(?2 IS NULL OR a.actor_username = ?2) AND (?3 IS NULL OR a.action = ?3)
-              AND (?4 IS NULL OR a.target_type = ?4) AND (?5 IS NULL OR a.target_id = ?5)
-              AND (?6 IS NULL OR a.created_at >= ?6) AND (?7 IS NULL OR a.created_at < ?7)";
-        // With words, walk the full-text index newest first; without, the events table.
+        // Only the filters in use go into the SQL, so SQLite can pick their index (an
+        // `? IS NULL OR column = ?` condition would force a scan). Every value is bound.
+        let mut conditions = Vec::new();
+        let mut values: Vec<String> = Vec::new();
+        for (column, op, value) in [
+            ("a.actor_username", "=", &query.actor),
+            ("a.action", "=", &query.action),
+            ("a.target_type", "=", &query.target_type),
+            ("a.target_id", "=", &query.target_id),
+            ("a.created_at", ">=", &query.from),
+            ("a.created_at", "<", &query.to),
+        ] {
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                values.push(value.to_string());
+                conditions.push(format!("{column} {op} ?{}", values.len() + 1));
+            }
+        }
+        let filters = if conditions.is_empty() {
+            "1".to_string()
+        } else {
+            conditions.join(" AND ")
+        };
+        let (limit_at, offset_at) = (values.len() + 2, values.len() + 3);
+        // With words, walk the full-text index newest first (CROSS JOIN keeps it the outer
+        // loop: probing FTS5 once per row of a filter's index takes seconds); without,
+        // the newest events by time through whichever index the filters allow.
         let (count_sql, page_sql) = match text {
             Some(_) => (
                 format!(
-                    "SELECT count(*) FROM (SELECT 1 FROM audit_fts f JOIN audit_events a ON a.id = f.rowid WHERE audit_fts MATCH ?1 AND {filters} LIMIT ?8)"
+                    "SELECT count(*) FROM (SELECT 1 FROM audit_fts f CROSS JOIN audit_events a ON a.id = f.rowid WHERE audit_fts MATCH ?1 AND {filters} LIMIT ?{limit_at} OFFSET ?{offset_at})"
                 ),
                 format!(
-                    "SELECT a.* FROM audit_fts f JOIN audit_events a ON a.id = f.rowid WHERE audit_fts MATCH ?1 AND {filters} ORDER BY f.rowid DESC LIMIT ?8 OFFSET ?9"
+                    "SELECT a.* FROM audit_fts f CROSS JOIN audit_events a ON a.id = f.rowid WHERE audit_fts MATCH ?1 AND {filters} ORDER BY f.rowid DESC LIMIT ?{limit_at} OFFSET ?{offset_at}"
                 ),
             ),
             None => (
                 format!(
-                    "SELECT count(*) FROM (SELECT 1 FROM audit_events a WHERE ?1 IS NULL AND {filters} LIMIT ?8)"
+                    "SELECT count(*) FROM (SELECT 1 FROM audit_events a WHERE ?1 IS NULL AND {filters} LIMIT ?{limit_at} OFFSET ?{offset_at})"
                 ),
                 format!(
-                    "SELECT a.* FROM audit_events a WHERE ?1 IS NULL AND {filters} ORDER BY a.id DESC LIMIT ?8 OFFSET ?9"
+                    "SELECT a.* FROM audit_events a WHERE ?1 IS NULL AND {filters} ORDER BY a.created_at DESC, a.id DESC LIMIT ?{limit_at} OFFSET ?{offset_at}"
                 ),
             ),
         };
-        // The SQL is one of two fixed texts above; every value is bound.
         let bind_filters = |sql: &str| {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-                .bind(text.clone())
-                .bind(query.actor.clone())
-                .bind(query.action.clone())
-                .bind(query.target_type.clone())
-                .bind(query.target_id.clone())
-                .bind(query.from.clone())
-                .bind(query.to.clone())
+            let mut bound = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).bind(text.clone());
+            for value in &values {
+                bound = bound.bind(value.clone());
+            }
+            bound
         };
         let total: i64 = bind_filters(&count_sql)
             .bind(AUDIT_TOTAL_CAP + 1)
+            .bind(0_i64)
             .fetch_one(self.pool())
             .await?
             .get(0);
