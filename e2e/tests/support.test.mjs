@@ -87,11 +87,24 @@ test("suspend an account for 24 h with a reason and see it in the audit log", wi
   assert.ok(member, "the seed has an active member");
   suspended = member;
 
+  // Known engine bug (reported with this test): an action written while the first audit
+  // download holds the cache's write lock can fail at once with "database is locked"
+  // (SQLITE_BUSY despite busy_timeout). Let that download finish before acting.
+  await (await app.$("nav-audit")).click();
+  await waitFor("the first audit download to finish", async () =>
+    (await app.count("audit-total")) >= 1_000 && !(await (await app.$("status-bootstrap")).isExisting()), 180_000, 500);
+
   await (await app.$("nav-accounts")).click();
   await type("account-search", member.username);
-  const row = await app.browser.$(`[data-testid="account-row"][data-account-id="${member.id}"]`);
-  await row.waitForExist({ timeout: 15_000 });
-  await row.click();
+  // Wait for the search's own answer: a click on a row of the first, unfiltered list can
+  // land on empty space once the filtered list replaces it.
+  await waitFor("the search to list only the member", async () => {
+    const texts = await app.browser.execute(() =>
+      [...document.querySelectorAll('[data-testid="account-row"]')].map((row) => row.textContent ?? ""),
+    );
+    return texts.length > 0 && texts.every((text) => text.includes(member.username));
+  }, 15_000, 100);
+  await (await app.browser.$(`[data-testid="account-row"][data-account-id="${member.id}"]`)).click();
   await waitFor("the account's detail", async () => (await app.text('[data-testid="account-name"]')) === (member.display_name || member.username), 10_000, 100);
   assert.equal(await app.attr('[data-testid="account-status"]', "data-status"), "active");
 
