@@ -198,6 +198,14 @@ test("find an audit event by a word of its data while the server is stopped", wi
   // Clearing the search shows the whole cached log again, still offline.
   await (await app.$("audit-clear")).click();
   await waitFor("the whole cached log", async () => (await app.count("audit-total")) >= 1_000, 10_000, 100);
+  // j and k walk the list from the keyboard, the detail following.
+  await app.browser.execute(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined));
+  await app.keys("j");
+  const first = await waitFor("j to open the first event", () => app.attr('[data-testid="audit-detail"]', "data-event-id"), 5_000, 50);
+  await app.keys("j");
+  await waitFor("j to open the next event", async () => (await app.attr('[data-testid="audit-detail"]', "data-event-id")) !== first, 5_000, 50);
+  await app.keys("k");
+  await waitFor("k to go back", async () => (await app.attr('[data-testid="audit-detail"]', "data-event-id")) === first, 5_000, 50);
   await app.screenshot("audit-offline");
   await server.start();
 }));
