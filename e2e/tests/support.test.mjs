@@ -209,3 +209,35 @@ test("find an audit event by a word of its data while the server is stopped", wi
   await app.screenshot("audit-offline");
   await server.start();
 }));
+
+test("an action the server refuses with 403 says so on the account", withScreenshotOnFailure(() => app, "support-403", async () => {
+  await (await app.$("sync-now")).click();
+  await waitFor("the status bar to say online again", async () => (await app.attr('[data-testid="status-online"]', "data-state")) === "online", 60_000, 300);
+  const members = await admin.get("/accounts?status=active&limit=50");
+  const member = members.results.find((account) => account.id !== suspended.id && account.status === "active");
+  assert.ok(member, "another active member");
+
+  await (await app.$("nav-accounts")).click();
+  await type("account-search", member.username);
+  await waitFor("the search to list only the member", async () => {
+    const texts = await app.browser.execute(() =>
+      [...document.querySelectorAll('[data-testid="account-row"]')].map((row) => row.textContent ?? ""),
+    );
+    return texts.length > 0 && texts.every((text) => text.includes(member.username));
+  }, 15_000, 100);
+  await (await app.browser.$(`[data-testid="account-row"][data-account-id="${member.id}"]`)).click();
+  await waitFor("the member's detail", async () => (await app.text('[data-testid="account-name"]')) === (member.display_name || member.username), 10_000, 100);
+
+  // The app still holds the admin's permissions; the server no longer grants them.
+  server.shell(
+    "from django.contrib.auth import get_user_model; from django.contrib.auth.models import Group; " +
+      "u = get_user_model().objects.get(username='admin'); u.is_superuser = False; u.save(); " +
+      "u.groups.set([Group.objects.get_or_create(name='moderator')[0]])",
+  );
+  await (await app.$("account-action-force-logout")).click();
+  await (await app.$("confirm-ok")).click();
+  await waitFor("the refusal on the account", async () => (await app.text('[data-testid="account-refused"]'))?.includes("Permission denied"), 60_000, 200);
+  const refusal = await app.text('[data-testid="account-refused"]');
+  assert.match(refusal, /403/);
+  await app.screenshot("accounts-403");
+}));
