@@ -26,6 +26,11 @@ pub struct CollectionChanged {
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct ActionRefused {
     pub error: AppError,
+    /// The refused operation: decide_item, claim_item, release_item, account_action,
+    /// add_account_note, retry_job or cancel_job.
+    pub kind: String,
+    /// The item, account or job it was about.
+    pub target_id: i64,
 }
 
 /// The session ended by itself; the UI asks the user to sign in again.
@@ -105,7 +110,16 @@ fn emit<R: Runtime>(app: &AppHandle<R>, event: EngineEvent, policy: &mut Notific
             collection: collection.to_string(),
         }
         .emit(app),
-        EngineEvent::ActionRefused(error) => ActionRefused { error }.emit(app),
+        EngineEvent::ActionRefused {
+            error,
+            kind,
+            target_id,
+        } => ActionRefused {
+            error,
+            kind,
+            target_id,
+        }
+        .emit(app),
         EngineEvent::SessionExpired => SessionExpired {}.emit(app),
         EngineEvent::JobsFailed { kind, count } => {
             policy.offer_failed_jobs(&kind, count);

@@ -51,7 +51,12 @@ pub enum EngineEvent {
         count: i64,
     },
     /// The server refused an action for good (403, 422, a lost claim); it was rolled back.
-    ActionRefused(AppError),
+    /// `kind` is the outbox operation (e.g. "account_action") and `target_id` its subject.
+    ActionRefused {
+        error: AppError,
+        kind: String,
+        target_id: i64,
+    },
     /// The session ended by itself; the UI should ask the user to sign in again.
     SessionExpired,
     /// Jobs of `kind` failed since the last pull.
@@ -548,6 +553,24 @@ impl Engine {
             .conflict_item(outbox_id)
             .await
             .map_err(store_error)?;
+        // Deciding again needs an item that is still open: check before the conflict is
+        // dropped, so a refusal leaves it in place for the user.
+        if let ConflictResolution::DecideAgain { .. } = &resolution {
+            let current = active
+                .store
+                .item_summary(item_id)
+                .await
+                .map_err(store_error)?;
+            if current.state != ItemState::Open || current.pending_action.is_some() {
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "Item {item_id} is {} on the server now; only open items can be decided again. Drop your decision to keep the server's.",
+                        current.state.as_str()
+                    ),
+                ));
+            }
+        }
         active
             .store
             .drop_conflict(outbox_id)
@@ -886,12 +909,12 @@ impl Engine {
             .map_err(store_error)
     }
 
-    /// How many cached jobs match `query` (what "retry all" would touch).
+    /// How many cached jobs matching `query` a retry would touch (failed or cancelled).
     pub async fn count_matching_jobs(&self, query: JobQuery) -> Result<i64, AppError> {
         let active = self.require_active().await?;
         Ok(active
             .store
-            .job_ids_matching(&query)
+            .retryable_job_ids(&query)
             .await
             .map_err(store_error)?
             .len() as i64)
@@ -934,12 +957,12 @@ impl Engine {
         Ok(JobBulkOutcome { queued, skipped })
     }
 
-    /// Retries every cached job matching `query` that can be retried.
+    /// Retries every cached job matching `query` that can be retried (failed or cancelled).
     pub async fn retry_matching_jobs(&self, query: JobQuery) -> Result<JobBulkOutcome, AppError> {
         let active = self.require_active().await?;
         let ids = active
             .store
-            .job_ids_matching(&query)
+            .retryable_job_ids(&query)
             .await
             .map_err(store_error)?;
         self.act_on_jobs(&ids, JobAction::Retry).await

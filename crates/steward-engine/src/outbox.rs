@@ -35,9 +35,17 @@ pub enum PushStep {
     Conflict,
     /// The action met a state that moved on (a claim held by someone else, a job no
     /// longer failed); the server's state was applied and the row dropped.
-    Refused(AppError),
+    Refused {
+        error: AppError,
+        kind: String,
+        target_id: i64,
+    },
     /// The server refused the action for good; the optimistic change was rolled back.
-    Rejected(AppError),
+    Rejected {
+        error: AppError,
+        kind: String,
+        target_id: i64,
+    },
     /// Worth retrying later (offline, 5xx, malformed answer); the row stays first.
     Retry(AppError),
     /// The session is over: the row waits for the next sign-in.
@@ -93,12 +101,20 @@ pub async fn push_step(
                     ..ServerChanges::default()
                 };
                 store.complete_push(row.id, &changes).await?;
-                Ok(PushStep::Refused(message))
+                Ok(PushStep::Refused {
+                    error: message,
+                    kind: row.kind.clone(),
+                    target_id: row.target_id,
+                })
             }
         }
         PushDisposition::Rejected => {
             store.reject_push(row.id, &message.message).await?;
-            Ok(PushStep::Rejected(message))
+            Ok(PushStep::Rejected {
+                error: message,
+                kind: row.kind.clone(),
+                target_id: row.target_id,
+            })
         }
         PushDisposition::RetryLater | PushDisposition::Reauthenticate | PushDisposition::Done => {
             retry(store, &row, message).await

@@ -345,9 +345,22 @@ impl Active {
                 PushStep::Idle => return Ok(None),
                 PushStep::Waiting(until) => return Ok(Some(until)),
                 PushStep::Pushed | PushStep::Conflict => self.changed(),
-                PushStep::Refused(error) | PushStep::Rejected(error) => {
-                    tracing::info!(code = ?error.code, "an action was refused by the server");
-                    let _ = self.events.send(EngineEvent::ActionRefused(error));
+                PushStep::Refused {
+                    error,
+                    kind,
+                    target_id,
+                }
+                | PushStep::Rejected {
+                    error,
+                    kind,
+                    target_id,
+                } => {
+                    tracing::info!(code = ?error.code, %kind, target_id, "an action was refused by the server");
+                    let _ = self.events.send(EngineEvent::ActionRefused {
+                        error,
+                        kind,
+                        target_id,
+                    });
                     self.changed();
                 }
                 PushStep::Retry(error) => return Err(RoundError::Retry(error)),

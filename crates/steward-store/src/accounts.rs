@@ -39,7 +39,7 @@ impl Store {
         cursor: Option<&str>,
         now: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         for chunk in accounts.chunks(100) {
             upsert_accounts(&mut tx, chunk).await?;
         }
@@ -52,7 +52,7 @@ impl Store {
 
     /// Stores accounts the server returned outside the feed (a search, an action's answer).
     pub async fn upsert_accounts(&self, accounts: &[AccountRecord]) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         for chunk in accounts.chunks(100) {
             upsert_accounts(&mut tx, chunk).await?;
         }
@@ -98,7 +98,7 @@ impl Store {
         account_id: i64,
         notes: &[NoteRecord],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         // Notes still waiting in the outbox have negative ids and stay.
         sqlx::query("DELETE FROM account_notes WHERE account_id = ? AND id > 0")
             .bind(account_id)

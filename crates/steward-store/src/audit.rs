@@ -37,7 +37,7 @@ impl Store {
             return Ok(());
         };
         let json = serde_json::to_string(events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         let inserted = sqlx::query(
             "INSERT OR IGNORE INTO audit_events (id, actor_username, action, target_type, target_id, created_at, data_json)
              SELECT value ->> 'id', value ->> 'actor_username', value ->> 'action', value ->> 'target_type',

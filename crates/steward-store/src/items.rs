@@ -26,7 +26,7 @@ impl Store {
         cursor: Option<&str>,
         now: &str,
     ) -> Result<Vec<NewItemsInQueue>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         let mut new_items: Vec<NewItemsInQueue> = Vec::new();
         for chunk in items.chunks(INSERT_CHUNK) {
             let mut known = QueryBuilder::new("SELECT id FROM items WHERE id IN (");

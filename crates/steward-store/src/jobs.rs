@@ -39,7 +39,7 @@ impl Store {
         cursor: Option<&str>,
         now: &str,
     ) -> Result<Vec<NewlyFailed>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         let mut failed: Vec<NewlyFailed> = Vec::new();
         for job in jobs.iter().filter(|j| j.status == "failed") {
             let before: Option<(String, i64)> =
@@ -102,9 +102,12 @@ impl Store {
         })
     }
 
-    /// The ids of every job matching `query` (for "retry all that match").
-    pub async fn job_ids_matching(&self, query: &JobQuery) -> Result<Vec<i64>, StoreError> {
-        let sql = format!("SELECT id FROM jobs WHERE {JOB_FILTERS} ORDER BY id");
+    /// The ids of the jobs matching `query` that a retry can touch (failed or cancelled,
+    /// with no action waiting): what "retry all that match" retries and counts.
+    pub async fn retryable_job_ids(&self, query: &JobQuery) -> Result<Vec<i64>, StoreError> {
+        let sql = format!(
+            "SELECT id FROM jobs WHERE {JOB_FILTERS} AND effective_status IN ('failed', 'cancelled') AND pending_action IS NULL ORDER BY id"
+        );
         Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(query.status.clone())
             .bind(query.kind.clone())

@@ -92,6 +92,16 @@ impl Store {
         &self.pool
     }
 
+    /// A write transaction. BEGIN IMMEDIATE takes the write lock up front: a deferred
+    /// transaction that reads first cannot upgrade once another connection has written,
+    /// and SQLite then fails it at once ("database is locked") instead of waiting out the
+    /// busy timeout, e.g. when an action lands in the middle of a large download.
+    pub(crate) async fn write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     pub async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
             .bind(key)
@@ -123,7 +133,7 @@ impl Store {
         queues: &[QueueRecord],
         now: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM queues").execute(&mut *tx).await?;
         for queue in queues {
             sqlx::query("INSERT INTO queues (id, slug, name, priority, open_count, oldest_open_at, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
@@ -185,7 +195,7 @@ impl Store {
         &self,
         templates: &[ReasonTemplateRecord],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM reason_templates")
             .execute(&mut *tx)
             .await?;

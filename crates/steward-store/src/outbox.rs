@@ -83,7 +83,7 @@ impl Store {
         group: &NewAction<'_>,
         mut new_key: impl FnMut() -> String,
     ) -> Result<BulkOutcome, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         let mut queued_ids = Vec::new();
         let mut skipped = Vec::new();
         for &item_id in item_ids {
@@ -162,7 +162,7 @@ impl Store {
         group: &NewAction<'_>,
         key: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         let row =
             sqlx::query("SELECT version, claim_username, claim_expires_at FROM items WHERE id = ?")
                 .bind(item_id)
@@ -210,7 +210,7 @@ impl Store {
         group: &NewAction<'_>,
         key: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         let pending: Option<Option<String>> =
             sqlx::query_scalar("SELECT pending_action FROM accounts WHERE id = ?")
                 .bind(account_id)
@@ -250,7 +250,7 @@ impl Store {
         group: &NewAction<'_>,
         key: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = ?")
             .bind(account_id)
             .fetch_optional(&mut *tx)
@@ -297,7 +297,7 @@ impl Store {
         group: &NewAction<'_>,
         mut new_key: impl FnMut() -> String,
     ) -> Result<(Vec<i64>, Vec<steward_core::SkippedItem>), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         let mut queued = Vec::new();
         let mut skipped = Vec::new();
         let kind = match action {
@@ -396,7 +396,7 @@ impl Store {
         outbox_id: i64,
         changes: &ServerChanges,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         roll_back(&mut tx, outbox_id).await?;
         if let Some(item) = &changes.item {
             upsert_items(&mut tx, std::slice::from_ref(item)).await?;
@@ -425,7 +425,7 @@ impl Store {
         server_item: Option<&ItemRecord>,
         message: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         settle_item(&mut tx, outbox_id).await?;
         if let Some(item) = server_item {
             upsert_items(&mut tx, std::slice::from_ref(item)).await?;
@@ -442,7 +442,7 @@ impl Store {
 
     /// The server refused the action for good: roll the optimistic change back.
     pub async fn reject_push(&self, outbox_id: i64, message: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         roll_back(&mut tx, outbox_id).await?;
         sqlx::query(
             "UPDATE outbox SET status = 'rejected', sending = 0, last_error = ? WHERE id = ?",
@@ -458,7 +458,7 @@ impl Store {
     /// Withdraws the most recent user action if none of its rows has gone out yet.
     /// Returns the items it touched.
     pub async fn undo_last(&self) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         let group: Option<String> = sqlx::query_scalar(
             "SELECT group_id FROM outbox WHERE status = 'pending' AND kind = 'decide_item' ORDER BY id DESC LIMIT 1",
         )

@@ -143,7 +143,11 @@ async fn two_engines_deciding_one_item_give_one_winner_and_one_conflict() -> Tes
         .await
         .unwrap_err();
     assert_eq!(error.code, ErrorCode::Conflict, "{error:?}");
-    // The conflict was consumed by that attempt; the server's state stands.
+    assert!(error.message.contains("approved"), "{}", error.message);
+    // The refusal left the conflict in place; dropping it keeps the server's state.
+    assert_eq!(b.list_conflicts().await?.len(), 1);
+    b.resolve_conflict(conflicts[0].outbox_id, ConflictResolution::Drop)
+        .await?;
     assert_eq!(b.list_conflicts().await?, vec![]);
 
     let admin = server.admin_token().await;
@@ -229,7 +233,13 @@ async fn a_second_claimant_is_refused_with_the_holder_named() -> TestResult {
     b.claim_item(item.id).await?;
     let refused = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
-            if let Ok(EngineEvent::ActionRefused(error)) = events.recv().await {
+            if let Ok(EngineEvent::ActionRefused {
+                error,
+                kind,
+                target_id,
+            }) = events.recv().await
+            {
+                assert_eq!((kind.as_str(), target_id), ("claim_item", item.id));
                 return error;
             }
         }

@@ -101,6 +101,13 @@ export type AccountSummary = {
 /**  The server refused an action for good; the UI shows the message. */
 export type ActionRefused = {
 	error: AppError,
+	/**
+	 *  The refused operation: decide_item, claim_item, release_item, account_action,
+	 *  add_account_note, retry_job or cancel_job.
+	 */
+	kind: string,
+	/**  The item, account or job it was about. */
+	target_id: number,
 };
 
 /**  An error fit to show to the user: a stable code and a sentence. */
