@@ -86,28 +86,48 @@ async fn a_bulk_decision_can_be_undone_until_it_is_sent() -> TestResult {
     Ok(())
 }
 
+/// Two engines on one server: A (moderator) pushes at once; B (admin) waits out an undo
+/// window before each decision leaves, so A's reaches the server first, whatever B's
+/// live updates bring in meanwhile. Both are synced; `item` is open in both caches.
+struct Pair {
+    a: std::sync::Arc<steward_engine::Engine>,
+    b: std::sync::Arc<steward_engine::Engine>,
+    item: steward_core::ItemSummary,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+impl Pair {
+    async fn signed_in(server: &TestServer) -> Result<Pair, Box<dyn std::error::Error>> {
+        let (data_a, data_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+        let a = open_engine(data_a.path(), &keychain_service()).await;
+        let b = open_engine_with(data_b.path(), &keychain_service(), |config| {
+            config.undo_window = Duration::from_secs(3);
+        })
+        .await;
+        a.sign_in(&server.url, "moderator", PASSWORD).await?;
+        b.sign_in(&server.url, "admin", PASSWORD).await?;
+        a.sync_now().await?;
+        b.sync_now().await?;
+        let queue = a
+            .list_queues()
+            .await?
+            .into_iter()
+            .max_by_key(|q| q.open_count)
+            .unwrap();
+        let item = a.list_queue_items(queue.id).await?.remove(0);
+        Ok(Pair {
+            a,
+            b,
+            item,
+            _dirs: (data_a, data_b),
+        })
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_engines_deciding_one_item_give_one_winner_and_one_conflict() -> TestResult {
     let server = TestServer::start(20);
-    let (data_a, data_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
-    let a = open_engine(data_a.path(), &keychain_service()).await;
-    // B's decision waits out an undo window, so A's reaches the server first, whatever
-    // B's live updates bring in meanwhile.
-    let b = open_engine_with(data_b.path(), &keychain_service(), |config| {
-        config.undo_window = Duration::from_secs(3);
-    })
-    .await;
-    a.sign_in(&server.url, "moderator", PASSWORD).await?;
-    b.sign_in(&server.url, "admin", PASSWORD).await?;
-    a.sync_now().await?;
-    b.sync_now().await?;
-    let queue = a
-        .list_queues()
-        .await?
-        .into_iter()
-        .max_by_key(|q| q.open_count)
-        .unwrap();
-    let item = a.list_queue_items(queue.id).await?.remove(0);
+    let Pair { a, b, item, _dirs } = Pair::signed_in(&server).await?;
 
     // B decides on the version it saw; A decides too, and is pushed at once: the server
     // must refuse B's decision when it arrives.
@@ -160,25 +180,7 @@ async fn two_engines_deciding_one_item_give_one_winner_and_one_conflict() -> Tes
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_conflict_leaves_the_server_state() -> TestResult {
     let server = TestServer::start(20);
-    let (data_a, data_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
-    let a = open_engine(data_a.path(), &keychain_service()).await;
-    // B's decision waits out an undo window, so A's reaches the server first, whatever
-    // B's live updates bring in meanwhile.
-    let b = open_engine_with(data_b.path(), &keychain_service(), |config| {
-        config.undo_window = Duration::from_secs(3);
-    })
-    .await;
-    a.sign_in(&server.url, "moderator", PASSWORD).await?;
-    b.sign_in(&server.url, "admin", PASSWORD).await?;
-    a.sync_now().await?;
-    b.sync_now().await?;
-    let queue = a
-        .list_queues()
-        .await?
-        .into_iter()
-        .max_by_key(|q| q.open_count)
-        .unwrap();
-    let item = a.list_queue_items(queue.id).await?.remove(0);
+    let Pair { a, b, item, _dirs } = Pair::signed_in(&server).await?;
     b.decide_item(item.id, DecisionAction::Ignore, None, None)
         .await?;
     a.decide_item(item.id, DecisionAction::Escalate, None, None)
@@ -199,25 +201,7 @@ async fn a_dropped_conflict_leaves_the_server_state() -> TestResult {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_claimant_is_refused_with_the_holder_named() -> TestResult {
     let server = TestServer::start(20);
-    let (data_a, data_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
-    let a = open_engine(data_a.path(), &keychain_service()).await;
-    // B's decision waits out an undo window, so A's reaches the server first, whatever
-    // B's live updates bring in meanwhile.
-    let b = open_engine_with(data_b.path(), &keychain_service(), |config| {
-        config.undo_window = Duration::from_secs(3);
-    })
-    .await;
-    a.sign_in(&server.url, "moderator", PASSWORD).await?;
-    b.sign_in(&server.url, "admin", PASSWORD).await?;
-    a.sync_now().await?;
-    b.sync_now().await?;
-    let queue = a
-        .list_queues()
-        .await?
-        .into_iter()
-        .max_by_key(|q| q.open_count)
-        .unwrap();
-    let item = a.list_queue_items(queue.id).await?.remove(0);
+    let Pair { a, b, item, _dirs } = Pair::signed_in(&server).await?;
 
     a.claim_item(item.id).await?;
     assert!(
