@@ -520,6 +520,7 @@ impl Active {
         let mut after_id = first.unwrap_or_else(|| "0".to_string());
         let mut done = 0;
         let mut total: Option<i64> = None;
+        let mut pending: Vec<steward_store::AuditRecord> = Vec::new();
         loop {
             let filters = [
                 ("after_id", after_id.clone()),
@@ -536,17 +537,22 @@ impl Active {
             let Some(last) = page.results.iter().map(|e| e.id).max() else {
                 break;
             };
-            let records: Vec<_> = page.results.iter().map(records::audit_record).collect();
-            self.store
-                .apply_audit_page(&records, &records::now())
-                .await
-                .map_err(storage)?;
+            pending.extend(page.results.iter().map(records::audit_record));
             total = page.total.or(total);
-            done += records.len() as i64;
-            if bootstrapping {
-                self.progress("audit", done, total).await;
+            // As for items: a first download is written ten pages per transaction.
+            let batch_full = !bootstrapping || done == 0 || pending.len() >= BOOTSTRAP_BATCH;
+            if batch_full || !page.has_more {
+                self.store
+                    .apply_audit_page(&pending, &records::now())
+                    .await
+                    .map_err(storage)?;
+                done += pending.len() as i64;
+                pending.clear();
+                if bootstrapping {
+                    self.progress("audit", done, total).await;
+                }
+                let _ = self.events.send(EngineEvent::CollectionChanged("audit"));
             }
-            let _ = self.events.send(EngineEvent::CollectionChanged("audit"));
             if !page.has_more {
                 break;
             }

@@ -3,7 +3,9 @@
 //! Ingest goes through `json_each`: a page of events is bound as one JSON text and SQLite
 //! unpacks it, which costs far less per row than binding every column of every row.
 
-use sqlx::Row;
+use std::collections::HashSet;
+
+use sqlx::{QueryBuilder, Row};
 use steward_core::{AuditEventInfo, AuditPage, AuditQuery};
 
 use crate::{Store, StoreError};
@@ -36,29 +38,49 @@ impl Store {
         let Some(last) = events.iter().map(|e| e.id).max() else {
             return Ok(());
         };
-        let json = serde_json::to_string(events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut tx = self.write().await?;
-        let inserted = sqlx::query(
-            "INSERT OR IGNORE INTO audit_events (id, actor_username, action, target_type, target_id, created_at, data_json)
-             SELECT value ->> 'id', value ->> 'actor_username', value ->> 'action', value ->> 'target_type',
-                    value ->> 'target_id', value ->> 'created_at', value ->> 'data_json'
-             FROM json_each(?1)
-             WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.id = value ->> 'id')",
-        )
-        .bind(&json)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted > 0 {
+        // Multi-row inserts: binding values costs far less than SQLite's JSON functions
+        // re-reading every row's JSON (a callgrind profile of a json_each version).
+        for chunk in events.chunks(500) {
+            let mut known = QueryBuilder::new("SELECT id FROM audit_events WHERE id IN (");
+            let mut ids = known.separated(", ");
+            for event in chunk {
+                ids.push_bind(event.id);
+            }
+            ids.push_unseparated(")");
+            let known: HashSet<i64> = known
+                .build_query_scalar()
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+            let mut seen = HashSet::new();
+            let new: Vec<&AuditRecord> = chunk
+                .iter()
+                .filter(|e| !known.contains(&e.id) && seen.insert(e.id))
+                .collect();
+            if new.is_empty() {
+                continue;
+            }
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO audit_events (id, actor_username, action, target_type, target_id, created_at, data_json) ",
+            );
+            insert.push_values(&new, |mut row, event| {
+                row.push_bind(event.id)
+                    .push_bind(&event.actor_username)
+                    .push_bind(&event.action)
+                    .push_bind(&event.target_type)
+                    .push_bind(&event.target_id)
+                    .push_bind(&event.created_at)
+                    .push_bind(&event.data_json);
+            });
+            insert.build().execute(&mut *tx).await?;
             // Index only the events this page really added.
-            sqlx::query(
-                "INSERT INTO audit_fts (rowid, text)
-                 SELECT value ->> 'id', value ->> 'text' FROM json_each(?1)
-                 WHERE NOT EXISTS (SELECT 1 FROM audit_fts WHERE rowid = value ->> 'id')",
-            )
-            .bind(&json)
-            .execute(&mut *tx)
-            .await?;
+            let mut index = QueryBuilder::new("INSERT INTO audit_fts (rowid, text) ");
+            index.push_values(&new, |mut row, event| {
+                row.push_bind(event.id).push_bind(&event.text);
+            });
+            index.build().execute(&mut *tx).await?;
         }
         crate::set_cursor(&mut tx, "audit", &last.to_string(), now).await?;
         tx.commit().await?;
