@@ -1,7 +1,7 @@
 //! The audit log: mirrored by ascending id, searched with FTS5 plus filters.
 //!
-//! Ingest goes through `json_each`: a page of events is bound as one JSON text and SQLite
-//! unpacks it, which costs far less per row than binding every column of every row.
+//! Ingest uses multi-row inserts into the events table and the full-text index; a first
+//! download hands this several feed pages at once, so a transaction covers them all.
 
 use std::collections::HashSet;
 
