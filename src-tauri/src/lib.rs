@@ -88,6 +88,19 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         }))
         // The window comes back where and as large as the user left it.
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        // Saved as the user resizes or moves it, not only on a clean exit, so a crash or a
+        // killed process still brings the window back where it was.
+        .on_window_event(|window, event| {
+            if matches!(
+                event,
+                tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
+            ) {
+                use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+                if let Err(error) = window.app_handle().save_window_state(StateFlags::all()) {
+                    tracing::warn!(%error, "could not save the window's size and place");
+                }
+            }
+        })
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
