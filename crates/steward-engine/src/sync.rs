@@ -342,7 +342,7 @@ impl Active {
                 &records::now(),
             )
             .await
-            .map_err(|e| RoundError::Retry(store_error(e)))?;
+            .map_err(storage)?;
             match step {
                 PushStep::Idle => return Ok(None),
                 PushStep::Waiting(until) => return Ok(Some(until)),
@@ -384,7 +384,7 @@ impl Active {
         self.store
             .replace_queues(&queue_records, &now)
             .await
-            .map_err(|e| RoundError::Retry(store_error(e)))?;
+            .map_err(storage)?;
         let templates = self
             .session
             .authorized(|access| async move { client.reason_templates(&access).await })
@@ -394,7 +394,7 @@ impl Active {
         self.store
             .replace_reason_templates(&template_records)
             .await
-            .map_err(|e| RoundError::Retry(store_error(e)))?;
+            .map_err(storage)?;
         let _ = self.events.send(EngineEvent::CollectionChanged("queues"));
         self.pull_items().await?;
         let may = |permission: &str| self.user.permissions.iter().any(|p| p == permission);
@@ -423,25 +423,30 @@ impl Active {
         .await;
     }
 
-    async fn pull_accounts(&self) -> Result<(), RoundError> {
+    /// One page of the `collection` delta feed after `cursor`, refreshing the session if needed.
+    async fn delta_page<T: serde::de::DeserializeOwned>(
+        &self,
+        collection: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page<T>, RoundError> {
         let client = &self.session.client;
+        self.session
+            .authorized(|access| async move {
+                client
+                    .delta_page(&access, collection, cursor, PAGE_SIZE)
+                    .await
+            })
+            .await
+            .map_err(round_error)
+    }
+
+    async fn pull_accounts(&self) -> Result<(), RoundError> {
         let mut cursor = self.store.cursor("accounts").await.map_err(storage)?;
         let bootstrapping = cursor.is_none();
         let mut done = 0;
         let mut total: Option<i64> = None;
         loop {
-            let page: Page<ApiAccount> = self
-                .session
-                .authorized(|access| {
-                    let cursor = cursor.clone();
-                    async move {
-                        client
-                            .delta_page(&access, "accounts", cursor.as_deref(), PAGE_SIZE)
-                            .await
-                    }
-                })
-                .await
-                .map_err(round_error)?;
+            let page: Page<ApiAccount> = self.delta_page("accounts", cursor.as_deref()).await?;
             if page.results.is_empty() {
                 break;
             }
@@ -465,24 +470,12 @@ impl Active {
     }
 
     async fn pull_jobs(&self) -> Result<(), RoundError> {
-        let client = &self.session.client;
         let mut cursor = self.store.cursor("jobs").await.map_err(storage)?;
         let bootstrapping = cursor.is_none();
         let mut done = 0;
         let mut total: Option<i64> = None;
         loop {
-            let page: Page<ApiJob> = self
-                .session
-                .authorized(|access| {
-                    let cursor = cursor.clone();
-                    async move {
-                        client
-                            .delta_page(&access, "jobs", cursor.as_deref(), PAGE_SIZE)
-                            .await
-                    }
-                })
-                .await
-                .map_err(round_error)?;
+            let page: Page<ApiJob> = self.delta_page("jobs", cursor.as_deref()).await?;
             if page.results.is_empty() {
                 break;
             }
@@ -563,11 +556,7 @@ impl Active {
 
     async fn pull_items(&self) -> Result<(), RoundError> {
         let client = &self.session.client;
-        let first_cursor = self
-            .store
-            .cursor("items")
-            .await
-            .map_err(|e| RoundError::Retry(store_error(e)))?;
+        let first_cursor = self.store.cursor("items").await.map_err(storage)?;
         let bootstrapping = first_cursor.is_none();
         let mut cursor = first_cursor;
         let mut done: i64 = 0;
@@ -602,7 +591,7 @@ impl Active {
                     .store
                     .apply_items_page(&pending, page.next_cursor.as_deref(), &records::now())
                     .await
-                    .map_err(|e| RoundError::Retry(store_error(e)))?;
+                    .map_err(storage)?;
                 done += pending.len() as i64;
                 pending.clear();
                 if bootstrapping {
