@@ -134,7 +134,7 @@ pub fn audit_event(rng: &mut Rng, id: i64) -> AuditRecord {
     let time = seconds % 86_400;
     AuditRecord {
         id,
-        text: format!("{actor} {action} item {target} reason_code {reason} note {note}"),
+        text: format!("{actor} {action} reason_code {reason} note {note}"),
         actor_username: actor,
         action,
         target_type: "item".into(),

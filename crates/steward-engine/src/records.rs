@@ -169,12 +169,8 @@ pub fn audit_record(event: &ApiAuditEvent) -> AuditRecord {
     } else {
         event.actor_username.clone()
     };
-    let mut text = vec![
-        actor.clone(),
-        event.action.clone(),
-        event.target_type.clone(),
-        event.target_id.clone(),
-    ];
+    // The target is not repeated here: the store indexes it in its own column.
+    let mut text = vec![actor.clone(), event.action.clone()];
     collect_strings(&event.data, &mut text);
     AuditRecord {
         id: event.id,

@@ -23,7 +23,8 @@ pub struct AuditRecord {
     pub target_id: String,
     pub created_at: String,
     pub data_json: String,
-    /// The words the full-text index holds for this event.
+    /// The words the full-text index holds for this event besides its target, which the
+    /// store indexes itself (see [`target_words`]).
     pub text: String,
 }
 
@@ -76,9 +77,11 @@ impl Store {
             });
             insert.build().execute(&mut *tx).await?;
             // Index only the events this page really added.
-            let mut index = QueryBuilder::new("INSERT INTO audit_fts (rowid, text) ");
+            let mut index = QueryBuilder::new("INSERT INTO audit_fts (rowid, target, text) ");
             index.push_values(&new, |mut row, event| {
-                row.push_bind(event.id).push_bind(&event.text);
+                row.push_bind(event.id)
+                    .push_bind(target_words(&event.target_type, &event.target_id))
+                    .push_bind(&event.text);
             });
             index.build().execute(&mut *tx).await?;
         }
@@ -100,11 +103,19 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<AuditPage, StoreError> {
-        let text = query
+        // A target filter is a phrase on the index's target column (there is no B-tree
+        // index on targets: see migrations/0003); the exact comparison below still
+        // decides, the phrase only narrows.
+        let target = target_phrase(query.target_type.as_deref(), query.target_id.as_deref());
+        let words = query
             .text
             .as_deref()
             .map(fts_query)
             .filter(|t| !t.is_empty());
+        let text = match (words, target) {
+            (Some(words), Some(target)) => Some(format!("({words}) AND {target}")),
+            (words, target) => words.or(target),
+        };
         // Only the filters in use go into the SQL, so SQLite can pick their index (an
         // `? IS NULL OR column = ?` condition would force a scan). Every value is bound.
         let mut conditions = Vec::new();
@@ -201,6 +212,23 @@ fn event_from_row(row: &sqlx::sqlite::SqliteRow) -> AuditEventInfo {
     }
 }
 
+/// What the full-text index's `target` column holds for an event: its target type and id.
+pub fn target_words(target_type: &str, target_id: &str) -> String {
+    format!("{target_type} {target_id}")
+}
+
+/// The FTS5 phrase that finds a target (type, id, or both) in the `target` column, or
+/// None when the filter has no word characters to look for.
+fn target_phrase(target_type: Option<&str>, target_id: Option<&str>) -> Option<String> {
+    let tokens: Vec<&str> = [target_type, target_id]
+        .into_iter()
+        .flatten()
+        .flat_map(|part| part.split(|c: char| !c.is_alphanumeric() && c != '_'))
+        .filter(|word| !word.is_empty())
+        .collect();
+    (!tokens.is_empty()).then(|| format!("target : \"{}\"", tokens.join(" ")))
+}
+
 /// Turns what the user typed into an FTS5 query: every word must appear, as a prefix of
 /// a word, and nothing the user types is FTS5 syntax.
 pub fn fts_query(typed: &str) -> String {
@@ -214,7 +242,24 @@ pub fn fts_query(typed: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::audit::fts_query;
+    use crate::audit::{fts_query, target_phrase};
+
+    #[test]
+    fn a_target_filter_becomes_a_phrase_on_the_target_column() {
+        assert_eq!(
+            target_phrase(Some("item"), Some("42")),
+            Some("target : \"item 42\"".into())
+        );
+        assert_eq!(
+            target_phrase(None, Some("a\" OR x")),
+            Some("target : \"a OR x\"".into())
+        );
+        assert_eq!(
+            target_phrase(Some("job"), None),
+            Some("target : \"job\"".into())
+        );
+        assert_eq!(target_phrase(Some(""), Some("--")), None);
+    }
 
     #[test]
     fn typed_text_becomes_a_safe_prefix_query() {

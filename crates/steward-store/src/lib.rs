@@ -13,6 +13,7 @@ mod rows;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -25,6 +26,12 @@ pub use crate::items::NewItemsInQueue;
 pub use crate::jobs::{JobRecord, NewlyFailed};
 pub use crate::outbox::{NewAction, OutboxKind, ServerChanges};
 pub use crate::rows::{ItemRecord, OutboxRow, QueueRecord, ReasonTemplateRecord};
+
+/// Rows written per transaction while a feed has more pages (a first download, or
+/// catching up after time offline). Rows land at random places in the indexes, so each
+/// commit rewrites many index pages; fewer, larger commits write far less
+/// (bench/ingest). The sync writes a feed's first page alone, so the UI has rows at once.
+pub const CATCH_UP_BATCH_ROWS: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -56,9 +63,54 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Page cache per connection, in KiB.
+const CACHE_KIB: u64 = 64 * 1024;
+/// Address space mapped for reading the database file.
+const MMAP_BYTES: u64 = 256 * 1024 * 1024;
+/// SQLite's own checkpoint only if the log reaches ~200 MB (the checkpoint task stalled).
+const WAL_SAFETY_LIMIT_PAGES: u64 = 50_000;
+const JOURNAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
+/// How often the checkpoint task copies the log into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Stops the checkpoint task when the last clone of this store is dropped.
+    _checkpointer: Arc<Checkpointer>,
+}
+
+#[derive(Debug)]
+struct Checkpointer(tokio::task::JoinHandle<()>);
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Copies the write-ahead log into the database file in the background. A PASSIVE
+/// checkpoint takes no write lock and skips pages a reader still needs, so it never
+/// blocks a write; what it leaves is copied on a later round. On an idle cache a round
+/// finds nothing to copy and costs a few microseconds.
+async fn checkpoint_loop(pool: SqlitePool) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(%error, "cache checkpoint failed; retrying on the next round");
+        }
+    }
 }
 
 impl Store {
@@ -74,14 +126,29 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Large downloads touch index pages all over the file: keep them in memory
+            // (per connection; the cache only grows as far as it is used) and read the
+            // database file through mmap instead of one pread per page.
+            .pragma("cache_size", format!("-{}", CACHE_KIB))
+            .pragma("mmap_size", MMAP_BYTES.to_string())
+            // Checkpoints run on their own task (`checkpoint_loop`), not inside whichever
+            // commit crosses SQLite's threshold, so neither a download nor a moderator's
+            // decision waits for one. This limit only bounds the log if that task stalls.
+            .pragma("wal_autocheckpoint", WAL_SAFETY_LIMIT_PAGES.to_string())
+            // After a checkpoint the log file is cut back to this size.
+            .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT.to_string());
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await
             .map_err(open_error)?;
         sqlx::migrate!("../../migrations").run(&pool).await?;
-        Ok(Self { pool })
+        let checkpointer = Arc::new(Checkpointer(tokio::spawn(checkpoint_loop(pool.clone()))));
+        Ok(Self {
+            pool,
+            _checkpointer: checkpointer,
+        })
     }
 
     pub async fn close(&self) {
