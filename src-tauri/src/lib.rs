@@ -6,6 +6,7 @@
 mod commands;
 mod events;
 pub mod notifications;
+pub mod rendering;
 mod tray;
 
 use std::path::PathBuf;
@@ -104,6 +105,9 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
+            if let Some(window) = app.get_webview_window("main") {
+                rendering::apply(&window, rendering::Rendering::detect());
+            }
             if let Err(error) = tray::create(app.handle()) {
                 // A desktop without a tray (some Wayland shells) still gets the window.
                 tracing::warn!(%error, "no tray icon");
