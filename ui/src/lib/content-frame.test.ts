@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildContentSrcdoc, CONTENT_FRAME_CSP, CONTENT_FRAME_SANDBOX } from "./content-frame";
+import { assignSlots, buildContentSrcdoc, CONTENT_FRAME_CSP, CONTENT_FRAME_SANDBOX } from "./content-frame";
 
 describe("buildContentSrcdoc", () => {
   const doc = buildContentSrcdoc("<p>hello</p>");
@@ -33,5 +33,42 @@ describe("buildContentSrcdoc", () => {
     expect(CONTENT_FRAME_SANDBOX).toBe("");
     expect(CONTENT_FRAME_SANDBOX).not.toContain("allow-scripts");
     expect(CONTENT_FRAME_SANDBOX).not.toContain("allow-same-origin");
+  });
+});
+
+describe("assignSlots", () => {
+  const empty = (n: number) => Array.from({ length: n }, () => ({ id: null, html: "" }));
+  const item = (id: number, html = `<p>${id}</p>`) => ({ id, html });
+
+  it("places the item on screen first and the neighbours after it", () => {
+    expect(assignSlots(empty(3), [item(1), item(2), item(3), item(4)]).map((s) => s.id)).toEqual([1, 2, 3]);
+  });
+
+  it("keeps a frame that already holds a wanted item, so moving to it swaps no document", () => {
+    const held = assignSlots(empty(3), [item(1), item(2), item(3)]);
+    const next = assignSlots(held, [item(2), item(3), item(4)]);
+    expect(next.map((s) => s.id)).toEqual([4, 2, 3]);
+    expect(next[1].html).toBe("<p>2</p>");
+  });
+
+  it("places only as many missing items as asked, leaving the other frames alone", () => {
+    const held = assignSlots(empty(3), [item(1), item(2), item(3)]);
+    // j to an item no frame holds: only it is placed now; neighbours wait.
+    const now = assignSlots(held, [item(7), item(8), item(2)], 1);
+    expect(now.map((s) => s.id)).toEqual([7, 2, 3]);
+    expect(assignSlots(now, [item(7), item(8), item(2)]).map((s) => s.id)).toEqual([7, 2, 8]);
+  });
+
+  it("updates the HTML of a held item (images shown) in its own frame", () => {
+    const held = assignSlots(empty(2), [item(1), item(2)]);
+    const next = assignSlots(held, [item(1, "<p>1 with images</p>"), item(2)]);
+    expect(next.map((s) => [s.id, s.html])).toEqual([
+      [1, "<p>1 with images</p>"],
+      [2, "<p>2</p>"],
+    ]);
+  });
+
+  it("ignores a duplicate and stops when every frame holds a wanted item", () => {
+    expect(assignSlots(empty(2), [item(1), item(1), item(2), item(3)]).map((s) => s.id)).toEqual([1, 2]);
   });
 });

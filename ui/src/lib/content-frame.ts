@@ -47,3 +47,46 @@ export function buildContentSrcdoc(safeHtml: string, theme: FrameTheme = "light"
     `<body>${safeHtml}</body>`
   );
 }
+
+/**
+ * Sandboxed frames kept loaded at once: the item on screen and the neighbours j, k or a
+ * decision will show next. Swapping one frame's document costs a load and often a second
+ * frame; showing a frame that already holds the next item costs one paint.
+ */
+export const CONTENT_FRAME_SLOTS = 4;
+
+/** What one frame holds: an item's content (as its document's HTML), or nothing yet. */
+export type FrameSlot = { id: number | null; html: string };
+export type WantedFrame = { id: number; html: string };
+
+/**
+ * Assigns items to frames with as few document swaps as possible. `wanted` is in priority
+ * order (the item on screen first). A frame that holds a wanted item keeps it (its HTML is
+ * updated if it changed, say after "show images"); at most `placeAtMost` missing items are
+ * then placed, each in an empty frame or one holding an item no longer wanted. Frames are
+ * never reordered: moving an iframe in the DOM reloads it.
+ */
+export function assignSlots(slots: readonly FrameSlot[], wanted: readonly WantedFrame[], placeAtMost = Infinity): FrameSlot[] {
+  const next = slots.map((slot) => ({ ...slot }));
+  const unique = wanted.filter((w, i) => wanted.findIndex((other) => other.id === w.id) === i);
+  const wantedIds = new Set(unique.map((w) => w.id));
+  const placed = new Set<number>();
+  for (const slot of next) {
+    const want = slot.id === null ? undefined : unique.find((w) => w.id === slot.id);
+    if (!want || placed.has(want.id)) continue;
+    slot.html = want.html;
+    placed.add(want.id);
+  }
+  let placing = 0;
+  for (const want of unique) {
+    if (placed.has(want.id)) continue;
+    if (placing >= placeAtMost) break;
+    let free = next.findIndex((slot) => slot.id === null);
+    if (free === -1) free = next.findIndex((slot) => slot.id !== null && !wantedIds.has(slot.id));
+    if (free === -1) break;
+    next[free] = { id: want.id, html: want.html };
+    placed.add(want.id);
+    placing++;
+  }
+  return next;
+}
