@@ -68,7 +68,7 @@ const frameSelector = '[data-testid="item-content"]';
 
 test("scripts, handlers, javascript: URLs, svg onload and remote loads do nothing", withScreenshotOnFailure(() => app, "hostile", async () => {
   await waitFor("the canary item on screen", async () => (await app.text('[data-testid="item-title"]')) === CANARY_TITLE, 30_000, 100);
-  await waitFor("the content frame", async () => (await app.attr(frameSelector, "srcdoc"))?.includes("Canary body"), 10_000, 100);
+  await waitFor("the content frame", async () => (await app.attr(frameSelector, "data-document"))?.includes("Canary body"), 10_000, 100);
   // Give anything that would load or run the time to do it.
   await sleep(2_000);
   await app.screenshot("hostile-canary");
@@ -77,7 +77,7 @@ test("scripts, handlers, javascript: URLs, svg onload and remote loads do nothin
   assert.equal(await app.browser.execute(() => typeof window.__canary), "undefined", "window.__canary set in the app");
   assert.equal(await app.attr(frameSelector, "sandbox"), "", "the frame must be fully sandboxed");
 
-  const srcdoc = await app.attr(frameSelector, "srcdoc");
+  const srcdoc = await app.attr(frameSelector, "data-document");
   assert.match(srcdoc, /^<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
   for (const forbidden of [/<script/i, /onerror/i, /onload/i, /javascript:/i, /<iframe/i, /<object/i, /<link/i, /<video/i, /style="[^"]*url\(/i]) {
     assert.doesNotMatch(srcdoc.replace(/^.*?<body>/s, ""), forbidden, `the rendered content still has ${forbidden}`);
@@ -104,7 +104,7 @@ test("Show images: the webview itself never requests the remote image", withScre
     (await app.browser.execute(() => Boolean(document.querySelector('[data-testid="images-shown"], [data-testid="images-error"]')))), 15_000, 100);
   await sleep(1_500);
 
-  const srcdoc = await app.attr(frameSelector, "srcdoc");
+  const srcdoc = await app.attr(frameSelector, "data-document");
   for (const [, src] of srcdoc.matchAll(/\ssrc="([^"]*)"/g)) {
     assert.match(src, /^data:/, `an image source that is not data: (${src})`);
   }

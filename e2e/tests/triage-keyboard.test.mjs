@@ -27,6 +27,45 @@ after(async () => {
   removeTemp(tmp);
 });
 
+/** The text the content frame shows, read inside the sandboxed frame. */
+async function frameText() {
+  const frame = await app.browser.$('[data-testid="item-content"]');
+  await app.browser.switchFrame(frame);
+  try {
+    return (await (await app.browser.$("body")).getText()).trim();
+  } finally {
+    await app.browser.switchFrame(null);
+    // Reading inside the frame leaves the keyboard there; a click on the item's title
+    // (plain text) gives it back to the triage screen.
+    await (await app.$("item-title")).click();
+  }
+}
+
+/** The words of the document the frame was given (its body, tags dropped). */
+async function givenText() {
+  const doc = (await app.attr('[data-testid="item-content"]', "data-document")) ?? "";
+  return doc.replace(/^.*?<body>/s, "").replace(/<[^>]*>/g, " ").replace(/&[a-z#0-9]+;/gi, " ").replace(/\s+/g, " ").trim();
+}
+
+const words = (text) => text.split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 2);
+
+// Neighbours are loaded ahead into hidden frames and later items replace their
+// documents: the frame on screen must show the item on screen, never a blank or an
+// earlier item's content.
+test("moving with j and k shows each item's own content in the frame", withScreenshotOnFailure(() => app, "frame-content", async () => {
+  const seen = new Set();
+  for (const key of ["j", "j", "j", "j", "j", "j", "k", "k", "j", "j", "j"]) {
+    const id = await app.pressAndWaitForNext(key);
+    await waitFor(`item ${id}'s content in the frame`, async () => {
+      const given = await givenText();
+      const shown = await frameText().catch(() => "");
+      return given.length > 0 && shown.length > 0 && words(given).slice(0, 6).every((w) => shown.includes(w));
+    }, 5_000, 50);
+    seen.add(await frameText());
+  }
+  assert.ok(seen.size >= 5, `the frame showed only ${seen.size} different texts over eleven moves`);
+}));
+
 test("twenty items triaged with the keyboard alone reach the server once each", withScreenshotOnFailure(() => app, "keyboard", async () => {
   const reasonCodes = await app.browser.execute(() =>
     [...document.querySelectorAll('[data-testid="reason-list"] [role="radio"]')].map((b) => b.getAttribute("data-testid")),
