@@ -8,19 +8,13 @@
  */
 export function afterPaint(task: () => void): () => void {
   let cancelled = false;
-  const frame = requestAnimationFrame(() => {
-    const first = new MessageChannel();
-    first.port1.onmessage = () => {
-      first.port1.close();
-      const second = new MessageChannel();
-      second.port1.onmessage = () => {
-        second.port1.close();
+  const frame = requestAnimationFrame(() =>
+    afterQueuedTasks(() =>
+      afterQueuedTasks(() => {
         if (!cancelled) task();
-      };
-      second.port2.postMessage(null);
-    };
-    first.port2.postMessage(null);
-  });
+      }),
+    ),
+  );
   return () => {
     cancelled = true;
     cancelAnimationFrame(frame);
@@ -30,4 +24,17 @@ export function afterPaint(task: () => void): () => void {
 /** afterPaint as a promise. */
 export function nextPaint(): Promise<void> {
   return new Promise((resolve) => afterPaint(resolve));
+}
+
+/**
+ * Runs `task` in a posted message: after the tasks already queued and, when called from
+ * an animation frame callback, after the browser has rendered that frame.
+ */
+export function afterQueuedTasks(task: () => void): void {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => {
+    channel.port1.close();
+    task();
+  };
+  channel.port2.postMessage(null);
 }
