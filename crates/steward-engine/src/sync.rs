@@ -19,8 +19,12 @@ use crate::{EngineEvent, store_error};
 
 /// Rows per page of a delta feed.
 const PAGE_SIZE: u32 = 500;
-/// Rows written per transaction while a feed has more pages (see the store's constant).
-const CATCH_UP_BATCH: usize = steward_store::CATCH_UP_BATCH_ROWS;
+/// Whether the rows gathered from a feed are written now: a feed's first page alone, so
+/// the UI has rows at once; then every `CATCH_UP_BATCH_ROWS` rows (see the store's
+/// constant for why); and the last page ends a batch.
+fn write_batch_now(done: i64, pending: usize, last_page: bool) -> bool {
+    done == 0 || pending >= steward_store::CATCH_UP_BATCH_ROWS || last_page
+}
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
 
@@ -533,8 +537,7 @@ impl Active {
             pending.extend(page.results.iter().map(records::audit_record));
             total = page.total.or(total);
             // As for items: while more pages follow, they are written in batches.
-            let batch_full = done == 0 || pending.len() >= CATCH_UP_BATCH;
-            if batch_full || !page.has_more {
+            if write_batch_now(done, pending.len(), !page.has_more) {
                 self.store
                     .apply_audit_page(&pending, &records::now())
                     .await
@@ -586,8 +589,7 @@ impl Active {
             let last_page = !page.has_more || page.next_cursor.is_none();
             pending.extend(page.results.iter().map(records::item_record));
             total = page.total.or(total);
-            let batch_full = done == 0 || pending.len() >= CATCH_UP_BATCH;
-            if batch_full || last_page {
+            if write_batch_now(done, pending.len(), last_page) {
                 let new_items = self
                     .store
                     .apply_items_page(&pending, page.next_cursor.as_deref(), &records::now())

@@ -223,18 +223,22 @@ fn target_phrase(target_type: Option<&str>, target_id: Option<&str>) -> Option<S
     let tokens: Vec<&str> = [target_type, target_id]
         .into_iter()
         .flatten()
-        .flat_map(|part| part.split(|c: char| !c.is_alphanumeric() && c != '_'))
-        .filter(|word| !word.is_empty())
+        .flat_map(words)
         .collect();
     (!tokens.is_empty()).then(|| format!("target : \"{}\"", tokens.join(" ")))
+}
+
+/// The words of `text` as both query builders quote them: runs of letters, digits and
+/// underscores, so no FTS5 syntax survives.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|word| !word.is_empty())
 }
 
 /// Turns what the user typed into an FTS5 query: every word must appear, as a prefix of
 /// a word, and nothing the user types is FTS5 syntax.
 pub fn fts_query(typed: &str) -> String {
-    typed
-        .split(|c: char| !c.is_alphanumeric() && c != '_')
-        .filter(|word| !word.is_empty())
+    words(typed)
         .map(|word| format!("\"{word}\"*"))
         .collect::<Vec<_>>()
         .join(" ")
