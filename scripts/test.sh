@@ -35,6 +35,7 @@ step "rust tests (real server, real keychain and notifications in a private D-Bu
 scripts/with-desktop-session.sh cargo test --workspace --locked
 
 step "end-to-end: the built app through tauri-driver under Xvfb"
-scripts/with-desktop-session.sh npm --prefix e2e test
+# Bounded: a hung WebDriver session must fail this step, not eat the whole CI budget.
+timeout --kill-after=30s 30m scripts/with-desktop-session.sh npm --prefix e2e test
 
 step "all tests passed in $(( $(date +%s) - started ))s"

@@ -22,13 +22,58 @@
 // TAURI_DRIVER_NATIVE_PORT (free ports by default).
 import fs from "node:fs";
 import path from "node:path";
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { remote } from "webdriverio";
 import { artifacts, freePort, repo, waitFor } from "./util.mjs";
 import { MODERATOR, PASSWORD } from "./server.mjs";
 
 const application = path.resolve(repo, process.env.APP_BIN ?? "target/debug/steward");
 const tauriDriverBin = process.env.TAURI_DRIVER ?? path.join(repo, ".tools", "bin", "tauri-driver");
+
+// A second Steward on the same session bus hands over to the first and exits
+// (tauri-plugin-single-instance); WebKitWebDriver then waits for its browser forever.
+// So no test may leave an app behind, and none may start while one runs.
+const identifier = JSON.parse(fs.readFileSync(path.join(repo, "tauri.conf.json"), "utf8")).identifier;
+export const SINGLE_INSTANCE_NAME = `${identifier}.SingleInstance`;
+
+/** The pid of the Steward that owns this session bus's single-instance name, or null. */
+export async function runningInstance() {
+  try {
+    const { stdout } = await promisify(execFile)("dbus-send", [
+      "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+      "org.freedesktop.DBus.GetConnectionUnixProcessID", `string:${SINGLE_INSTANCE_NAME}`,
+    ]);
+    return Number(/uint32 (\d+)/.exec(stdout)?.[1] ?? NaN);
+  } catch (error) {
+    if (/NameHasNoOwner/.test(String(error.stderr ?? error.message))) return null;
+    throw error;
+  }
+}
+
+// tauri-driver runs in a process group of its own, with WebKitWebDriver and the app it
+// launches: a SIGTERM to tauri-driver alone leaves the app running.
+const groups = new Set();
+function killGroup(pgid, signal) {
+  try {
+    process.kill(-pgid, signal);
+  } catch (error) {
+    if (error.code !== "ESRCH") throw error;
+  }
+}
+// A test process that dies between start and stop still takes its apps with it.
+process.on("exit", () => groups.forEach((pgid) => killGroup(pgid, "SIGKILL")));
+
+/** Ends a driver's whole process group and waits until no Steward holds the bus name. */
+async function endDriver(driver) {
+  killGroup(driver.pid, "SIGTERM");
+  const gone = () => waitFor("the app to leave the session bus", async () => (await runningInstance()) === null, 10_000, 100);
+  await gone().catch(async () => {
+    killGroup(driver.pid, "SIGKILL");
+    await gone();
+  });
+  groups.delete(driver.pid);
+}
 
 export class App {
   constructor(browser, driver) {
@@ -42,6 +87,9 @@ export class App {
       if (!fs.existsSync(file)) throw new Error(`${what} not found at ${file}`);
     }
     fs.mkdirSync(dataDir, { recursive: true });
+    await waitFor("no other Steward on this session bus", async () => (await runningInstance()) === null, 15_000, 200).catch(async () => {
+      throw new Error(`a Steward (pid ${await runningInstance()}) already runs on this session bus: a new one would hand over to it and exit`);
+    });
     // The capability cannot carry environment variables, and the app inherits
     // tauri-driver's environment: set them for the driver.
     // Free ports unless told otherwise, so two suites on one machine do not meet in one driver.
@@ -50,23 +98,37 @@ export class App {
     const driver = spawn(tauriDriverBin, ["--port", String(driverPort), "--native-port", String(nativePort)], {
       env: { ...process.env, STEWARD_DATA_DIR: dataDir, STEWARD_SERVER_URL: serverUrl, ...env },
       stdio: ["ignore", "ignore", "inherit"],
+      detached: true,
     });
-    // tauri-driver logs a harmless "Connection refused" while WebKitWebDriver starts.
-    await waitFor("tauri-driver", async () => (await fetch(`http://127.0.0.1:${driverPort}/status`)).ok, 20_000, 200);
-    const browser = await remote({
-      hostname: "127.0.0.1",
-      port: driverPort,
-      logLevel: "warn",
-      capabilities: { "tauri:options": { application }, "wdio:enforceWebDriverClassic": true },
-    });
-    return new App(browser, driver);
+    groups.add(driver.pid);
+    try {
+      // tauri-driver logs a harmless "Connection refused" while WebKitWebDriver starts.
+      await waitFor("tauri-driver", async () => (await fetch(`http://127.0.0.1:${driverPort}/status`)).ok, 20_000, 200);
+      const browser = await remote({
+        hostname: "127.0.0.1",
+        port: driverPort,
+        logLevel: "warn",
+        // Once: a session that did not come in a minute will not come (wdio retries 3 times by default).
+        connectionRetryTimeout: 60_000,
+        connectionRetryCount: 0,
+        capabilities: { "tauri:options": { application }, "wdio:enforceWebDriverClassic": true },
+      });
+      return new App(browser, driver);
+    } catch (error) {
+      await endDriver(driver);
+      throw error;
+    }
   }
 
   async stop() {
-    await this.browser?.deleteSession().catch(() => {});
-    if (this.driver && this.driver.exitCode === null) {
-      this.driver.kill();
-      await waitFor("tauri-driver to stop", () => this.driver.exitCode !== null || this.driver.signalCode !== null, 5_000, 100).catch(() => {});
+    if (this.browser) {
+      const deleted = this.browser.deleteSession().catch(() => {});
+      await Promise.race([deleted, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+      this.browser = null;
+    }
+    if (this.driver) {
+      await endDriver(this.driver);
+      this.driver = null;
     }
   }
 
