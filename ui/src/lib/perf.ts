@@ -3,9 +3,10 @@
  * measurement for the item it brings; the item counts as shown once the DOM has its
  * header and panels and its content frame shows its own document. The measurement ends
  * when the frame after that has been rendered: the next animation frame runs its
- * callbacks, the browser then styles, lays out and paints, and a message posted from the
- * callback is delivered only after that work (the usual "next paint" probe; WebKit has no
- * Event Timing API). The benchmark reads the measures named NEXT_ITEM_MEASURE through
+ * callbacks, the browser then styles, lays out and paints in the same task, and a
+ * zero-delay timer set in the callback fires only after that work (schedule.ts
+ * afterQueuedTasks; WebKit has no Event Timing API). Not included: the UI process
+ * copying the painted frame to the window (see bench/ui-latency for the check on screen). The benchmark reads the measures named NEXT_ITEM_MEASURE through
  * performance.getEntriesByName; nothing else depends on them.
  */
 import { afterQueuedTasks } from "./schedule";
