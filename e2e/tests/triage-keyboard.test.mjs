@@ -134,6 +134,35 @@ test("twenty items triaged with the keyboard alone reach the server once each", 
   assert.equal(expected.size, 20);
 }));
 
+// A decided row stays where it was, marked, while the moderator keeps going (the list
+// does not shift under every key), j/k pass over it, and it leaves once they pause.
+test("a decided row stays marked while keys keep coming, k passes over it, and a pause sweeps it", withScreenshotOnFailure(() => app, "decided-row", async () => {
+  const rowState = (id) =>
+    app.browser.execute((itemId) => {
+      const row = document.querySelector(`[data-testid="item-row"][data-item-id="${itemId}"]`);
+      return row ? { decided: row.getAttribute("data-decided"), current: row.getAttribute("aria-current") } : null;
+    }, id);
+  const before = await app.pressAndWaitForNext("j");
+  const decided = await app.pressAndWaitForNext("j");
+  const after = await app.pressAndWaitForNext("a");
+  assert.deepEqual(await rowState(decided), { decided: "approve", current: null }, "the decided row is still listed, marked");
+  assert.equal((await rowState(after))?.current, "true", "the next row is the one on screen");
+  assert.equal(await app.pressAndWaitForNext("k"), before, "k passes over the decided row");
+  await app.screenshot("decided-row-marked");
+  assert.equal((await rowState(decided))?.decided, "approve", "still marked while keys keep coming");
+  await waitFor("the decided row to leave after a pause", async () => (await rowState(decided)) === null, 5_000, 50);
+  assert.equal(await app.currentItemId(), before, "the item on screen stays");
+  assert.equal((await rowState(before))?.current, "true", "and stays selected in the list");
+  await app.waitForSynced(60_000);
+  const admin = await adminClient(server.url);
+  const events = await waitFor(`the decision on ${decided}`, async () => {
+    const found = await admin.decisionsOn(decided);
+    return found.length ? found : null;
+  }, 20_000, 300);
+  assert.equal(events.length, 1);
+  assert.equal(events[0].data.action, "approve");
+}));
+
 test("bulk: select three with x, remove them after a confirmation that states the count", withScreenshotOnFailure(() => app, "bulk", async () => {
   const ids = [];
   for (let n = 0; n < 3; n++) {

@@ -64,3 +64,67 @@ describe("ItemWindow", () => {
     expect(window.total).toBe(9);
   });
 });
+
+describe("ItemWindow decided rows", () => {
+  async function loaded(total: number) {
+    const engine = fakeEngine(total);
+    let changes = 0;
+    const window = new ItemWindow(engine.fetch, () => changes++);
+    await window.refresh([0]);
+    return { engine, window, changes: () => changes };
+  }
+
+  it("keeps a decided row in place, marked, until the sweep", async () => {
+    const { window } = await loaded(10);
+    window.markDecided([3], "approve");
+    expect(window.at(2)?.id).toBe(3);
+    expect(window.decisionOf(3)).toBe("approve");
+    expect(window.total).toBe(10);
+    expect(window.open).toBe(9);
+    expect(window.sweep()).toBe(1);
+    expect(window.at(2)?.id).toBe(4);
+    expect(window.decisionOf(3)).toBeUndefined();
+    expect(window.open).toBe(9);
+    expect(window.sweep()).toBe(0);
+  });
+
+  it("steps over decided rows in both directions", async () => {
+    const { window } = await loaded(10);
+    window.markDecided([3, 4], "remove");
+    // index 1 is id 2; ids 3 and 4 (indices 2, 3) are decided.
+    expect(window.step(1, 1)).toBe(4);
+    expect(window.step(4, -1)).toBe(1);
+    expect(window.step(1, 1, 2)).toBe(5);
+    expect(window.step(9, 1)).toBe(-1);
+    expect(window.step(0, -1)).toBe(-1);
+    window.markDecided([1, 2], "ignore");
+    expect(window.step(4, -1)).toBe(-1);
+  });
+
+  it("unmarking brings the row back as open", async () => {
+    const { window } = await loaded(5);
+    window.markDecided([2], "approve");
+    window.unmark([2]);
+    expect(window.decisionOf(2)).toBeUndefined();
+    expect(window.step(0, 1)).toBe(1);
+    expect(window.sweep()).toBe(0);
+    expect(window.total).toBe(5);
+  });
+
+  it("a page asked for before the mark cannot clear it, and a refresh keeps marks the engine still lists", async () => {
+    const { engine, window } = await loaded(10);
+    const stale = window.refresh([0]);
+    window.markDecided([1], "approve");
+    await stale;
+    expect(window.decisionOf(1)).toBe("approve");
+    // The engine has not written the decision yet: the row is still listed, still marked.
+    await window.refresh([0]);
+    expect(window.decisionOf(1)).toBe("approve");
+    // Once written, a refresh drops the row and its mark.
+    engine.decide(1);
+    await window.refresh([0]);
+    expect(window.decisionOf(1)).toBeUndefined();
+    expect(window.open).toBe(9);
+    expect(window.at(0)?.id).toBe(2);
+  });
+});
