@@ -61,8 +61,15 @@ function killGroup(pgid, signal) {
     if (error.code !== "ESRCH") throw error;
   }
 }
-// A test process that dies between start and stop still takes its apps with it.
+// A test process that dies between start and stop still takes its apps with it: on exit,
+// and on the signals that end it (Ctrl+C reaches our process group, not the driver's).
 process.on("exit", () => groups.forEach((pgid) => killGroup(pgid, "SIGKILL")));
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.once(signal, () => {
+    groups.forEach((pgid) => killGroup(pgid, "SIGKILL"));
+    process.kill(process.pid, signal);
+  });
+}
 
 /** Ends a driver's whole process group and waits until no Steward holds the bus name. */
 async function endDriver(driver) {
