@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ItemPage, ItemSummary } from "./backend";
-import { BLOCK_SIZE, ItemWindow } from "./item-window";
+import { BLOCK_SIZE, ItemWindow, pageScrollOffset } from "./item-window";
 
 function item(id: number): ItemSummary {
   return {
@@ -126,5 +126,29 @@ describe("ItemWindow decided rows", () => {
     expect(window.decisionOf(1)).toBeUndefined();
     expect(window.open).toBe(9);
     expect(window.at(0)?.id).toBe(2);
+  });
+});
+
+describe("pageScrollOffset", () => {
+  // 10 rows of 50 px in view: rows 20..29 when scrolled to 1000.
+  const range = { startIndex: 20, endIndex: 29 };
+  it("does not scroll while the row is inside the view with a row to spare", () => {
+    for (let index = 21; index <= 28; index++) expect(pageScrollOffset(index, range, 500, 50, 2)).toBeNull();
+  });
+  it("past the bottom, puts the row two rows below the top, so the next presses do not scroll", () => {
+    expect(pageScrollOffset(29, range, 500, 50, 2)).toBe(27 * 50);
+    const next = { startIndex: 27, endIndex: 36 };
+    for (let index = 29; index <= 35; index++) expect(pageScrollOffset(index, next, 500, 50, 2)).toBeNull();
+  });
+  it("past the top, puts the row two rows above the bottom", () => {
+    expect(pageScrollOffset(20, range, 500, 50, 2)).toBe(23 * 50 - 500);
+  });
+  it("a far jump lands the same way, and never above the start", () => {
+    expect(pageScrollOffset(5000, range, 500, 50, 2)).toBe(4998 * 50);
+    expect(pageScrollOffset(0, range, 500, 50, 2)).toBe(0);
+    expect(pageScrollOffset(1, null, 500, 50, 2)).toBe(0);
+  });
+  it("a view too short for context puts the row at the top", () => {
+    expect(pageScrollOffset(29, { startIndex: 27, endIndex: 29 }, 150, 50, 2)).toBe(29 * 50);
   });
 });
