@@ -197,8 +197,29 @@ export class App {
   async screenshot(name) {
     // A screenshot right after a DOM change can be stale: let two frames paint first.
     await this.browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+    // WebKitWebDriver's screenshot waits for the page's next rendering update; on a page
+    // with nothing changing that can be the next clock tick (15 s here). A nearly
+    // transparent pixel that changes every frame keeps updates coming while it is taken.
+    await this.browser.execute(() => {
+      const dot = document.createElement("div");
+      dot.dataset.e2ePaint = "";
+      dot.style.cssText = "position:fixed;left:0;bottom:0;width:1px;height:1px;pointer-events:none;z-index:2147483647";
+      document.body.appendChild(dot);
+      let on = false;
+      const step = () => {
+        if (!dot.isConnected) return;
+        on = !on;
+        dot.style.background = on ? "rgba(0,0,0,0.02)" : "rgba(0,0,0,0.03)";
+        requestAnimationFrame(step);
+      };
+      requestAnimationFrame(step);
+    });
     const file = path.join(artifacts, `${name}.png`);
-    await this.browser.saveScreenshot(file);
+    try {
+      await this.browser.saveScreenshot(file);
+    } finally {
+      await this.browser.execute(() => document.querySelectorAll("[data-e2e-paint]").forEach((dot) => dot.remove())).catch(() => {});
+    }
     return file;
   }
 
