@@ -148,7 +148,7 @@ export class ItemWindow {
   /** Removes decided items locally; returns how many loaded rows went away. */
   remove(itemIds: Iterable<number>): number {
     const ids = new Set(itemIds);
-    for (const id of ids) if (this.decided.has(id)) this.decided.delete(id);
+    for (const id of ids) this.decided.delete(id);
     const before = this.rows.length;
     this.rows = this.rows.filter((row) => row === undefined || !ids.has(row.id));
     const removed = before - this.rows.length;
