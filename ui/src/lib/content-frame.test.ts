@@ -59,6 +59,12 @@ describe("assignSlots", () => {
     expect(assignSlots(now, [item(7), item(8), item(2)]).map((s) => s.id)).toEqual([7, 2, 8]);
   });
 
+  it("swaps no document when the item on screen is already held, whatever the neighbours", () => {
+    const held = assignSlots(empty(3), [item(1), item(2), item(3)]);
+    // j to item 2, which a frame holds: its new neighbour 4 waits for the next frame.
+    expect(assignSlots(held, [item(2), item(3), item(4)], 1)).toEqual(held);
+  });
+
   it("updates the HTML of a held item (images shown) in its own frame", () => {
     const held = assignSlots(empty(2), [item(1), item(2)]);
     const next = assignSlots(held, [item(1, "<p>1 with images</p>"), item(2)]);

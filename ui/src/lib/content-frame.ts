@@ -62,11 +62,13 @@ export type WantedFrame = { id: number; html: string };
 /**
  * Assigns items to frames with as few document swaps as possible. `wanted` is in priority
  * order (the item on screen first). A frame that holds a wanted item keeps it (its HTML is
- * updated if it changed, say after "show images"); at most `placeAtMost` missing items are
- * then placed, each in an empty frame or one holding an item no longer wanted. Frames are
- * never reordered: moving an iframe in the DOM reloads it.
+ * updated if it changed, say after "show images"); then, of the first `placeFirst` wanted
+ * items, those no frame holds are placed, each in an empty frame or one holding an item
+ * no longer wanted. With `placeFirst` 1 only the item on screen can cost a document swap:
+ * when a frame already holds it, no frame changes. Frames are never reordered: moving an
+ * iframe in the DOM reloads it.
  */
-export function assignSlots(slots: readonly FrameSlot[], wanted: readonly WantedFrame[], placeAtMost = Infinity): FrameSlot[] {
+export function assignSlots(slots: readonly FrameSlot[], wanted: readonly WantedFrame[], placeFirst = Infinity): FrameSlot[] {
   const next = slots.map((slot) => ({ ...slot }));
   const unique = wanted.filter((w, i) => wanted.findIndex((other) => other.id === w.id) === i);
   const wantedIds = new Set(unique.map((w) => w.id));
@@ -77,16 +79,13 @@ export function assignSlots(slots: readonly FrameSlot[], wanted: readonly Wanted
     slot.html = want.html;
     placed.add(want.id);
   }
-  let placing = 0;
-  for (const want of unique) {
+  for (const want of unique.slice(0, placeFirst)) {
     if (placed.has(want.id)) continue;
-    if (placing >= placeAtMost) break;
     let free = next.findIndex((slot) => slot.id === null);
     if (free === -1) free = next.findIndex((slot) => slot.id !== null && !wantedIds.has(slot.id));
     if (free === -1) break;
     next[free] = { id: want.id, html: want.html };
     placed.add(want.id);
-    placing++;
   }
   return next;
 }
