@@ -10,6 +10,7 @@ use steward_core::{AppError, BootstrapProgress, ErrorCode, SessionInfo, SyncStat
 use steward_store::{OutboxRow, Store};
 use tokio::sync::{Mutex, Notify, broadcast};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::outbox::{PushStep, PushTransport, push_step};
 use crate::profile::ProfileRecord;
@@ -27,6 +28,19 @@ fn write_batch_now(done: i64, pending: usize, last_page: bool) -> bool {
 }
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
+/// The worker's rounds pull at most this often. A moderator deciding at speed makes an
+/// outbox row come due every keystroke or two, and the server pokes back after each push;
+/// pulling every feed after each of those (six requests) kept the server and the
+/// machine busy while the moderator waited for the next item. Pushes are never held
+/// back, and a sync the user asks for pulls at once.
+const PULL_MIN_GAP: Duration = Duration::from_secs(1);
+
+/// How long a round's pull must wait: `None` when it may pull now (never pulled, the last
+/// pull began `PULL_MIN_GAP` ago or more, or the pull is forced).
+fn pull_wait(last_pull: Option<Instant>, now: Instant, force: bool) -> Option<Duration> {
+    let since = now.saturating_duration_since(last_pull?);
+    (!force && since < PULL_MIN_GAP).then(|| PULL_MIN_GAP - since)
+}
 
 /// How the worker behaves; the engine's config decides.
 #[derive(Debug, Clone)]
@@ -50,6 +64,8 @@ pub struct Active {
     expired: Mutex<Option<AppError>>,
     /// One sync at a time, whether the worker or `sync_now` started it.
     sync_lock: Mutex<()>,
+    /// When the last pull began (`PULL_MIN_GAP`).
+    last_pull: Mutex<Option<Instant>>,
     wake: Notify,
     /// The push/pull worker and the live-update listener.
     worker: Mutex<Option<(JoinHandle<()>, JoinHandle<()>)>>,
@@ -75,6 +91,12 @@ pub enum SyncOutcome {
     Ok,
     /// Pushed and pulled; the next outbox row waits for its undo window to pass.
     WaitingUntil(String),
+    /// Pushed; the pull waits `pull_in` (`PULL_MIN_GAP`), and the next outbox row, if
+    /// any, until `waiting`.
+    PullDeferred {
+        pull_in: Duration,
+        waiting: Option<String>,
+    },
     Retry,
     Expired,
 }
@@ -121,6 +143,7 @@ impl Active {
             status: Mutex::new(SyncStatus::default()),
             expired: Mutex::new(None),
             sync_lock: Mutex::new(()),
+            last_pull: Mutex::new(None),
             wake: Notify::new(),
             worker: Mutex::new(None),
         });
@@ -178,7 +201,7 @@ impl Active {
     async fn run(self: Arc<Self>) {
         let mut failures: u32 = 0;
         loop {
-            let delay = match self.sync_once().await {
+            let delay = match self.round(false).await {
                 SyncOutcome::Ok => {
                     failures = 0;
                     self.config.poll_interval
@@ -186,6 +209,10 @@ impl Active {
                 SyncOutcome::WaitingUntil(until) => {
                     failures = 0;
                     records::until(&until).min(self.config.poll_interval)
+                }
+                SyncOutcome::PullDeferred { pull_in, waiting } => {
+                    failures = 0;
+                    waiting.map_or(pull_in, |until| records::until(&until).min(pull_in))
                 }
                 SyncOutcome::Retry => {
                     failures = failures.saturating_add(1);
@@ -287,27 +314,69 @@ impl Active {
 
     /// One round: push every due outbox row in order, then pull the delta feeds.
     pub async fn sync_once(&self) -> SyncOutcome {
+        self.round(true).await
+    }
+
+    /// A round whose pull, unless `force_pull`, waits for `PULL_MIN_GAP` since the last.
+    async fn round(&self, force_pull: bool) -> SyncOutcome {
         let _guard = self.sync_lock.lock().await;
         if self.expired.lock().await.is_some() {
             return SyncOutcome::Expired;
         }
+        // Nothing to send and the pull must wait (the server's poke after our own push, a
+        // row still in its undo window): a quiet round, with no status change for the UI.
+        if let Some(pull_in) = pull_wait(*self.last_pull.lock().await, Instant::now(), force_pull) {
+            match self.store.next_pending().await {
+                Ok(None) => {
+                    return SyncOutcome::PullDeferred {
+                        pull_in,
+                        waiting: None,
+                    };
+                }
+                Ok(Some(row)) if row.not_before > records::now() => {
+                    return SyncOutcome::PullDeferred {
+                        pull_in,
+                        waiting: Some(row.not_before),
+                    };
+                }
+                _ => {}
+            }
+        }
         self.update_status(|status| status.syncing = true).await;
         let result = match self.push_outbox().await {
-            Ok(waiting) => self.pull().await.map(|()| waiting),
+            Ok(waiting) => {
+                let wait = {
+                    let mut last_pull = self.last_pull.lock().await;
+                    let now = Instant::now();
+                    let wait = pull_wait(*last_pull, now, force_pull);
+                    if wait.is_none() {
+                        *last_pull = Some(now);
+                    }
+                    wait
+                };
+                match wait {
+                    None => self.pull().await.map(|()| (waiting, None)),
+                    Some(pull_in) => Ok((waiting, Some(pull_in))),
+                }
+            }
             Err(error) => Err(error),
         };
         let outcome = match result {
-            Ok(waiting) => {
-                let now = records::now();
+            Ok((waiting, deferred)) => {
+                // "Last synced" is when the cache last caught up with the server: a pull.
+                let pulled = deferred.is_none().then(records::now);
                 self.update_status(|status| {
                     status.online = true;
-                    status.last_synced_at = Some(now);
+                    if pulled.is_some() {
+                        status.last_synced_at = pulled;
+                    }
                     status.last_error = None;
                 })
                 .await;
-                match waiting {
-                    Some(until) => SyncOutcome::WaitingUntil(until),
-                    None => SyncOutcome::Ok,
+                match (deferred, waiting) {
+                    (Some(pull_in), waiting) => SyncOutcome::PullDeferred { pull_in, waiting },
+                    (None, Some(until)) => SyncOutcome::WaitingUntil(until),
+                    (None, None) => SyncOutcome::Ok,
                 }
             }
             Err(RoundError::Retry(error)) => {
@@ -668,5 +737,32 @@ fn round_error(error: SessionError) -> RoundError {
     match error {
         SessionError::Expired(error) => RoundError::Expired(error),
         other => RoundError::Retry(other.to_app_error()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_pull_and_a_forced_one_never_wait() {
+        let now = Instant::now();
+        assert_eq!(pull_wait(None, now, false), None);
+        assert_eq!(pull_wait(Some(now), now, true), None);
+    }
+
+    #[test]
+    fn a_pull_within_the_gap_waits_for_the_rest_of_it() {
+        let began = Instant::now();
+        let now = began + Duration::from_millis(300);
+        assert_eq!(
+            pull_wait(Some(began), now, false),
+            Some(PULL_MIN_GAP - Duration::from_millis(300))
+        );
+        assert_eq!(pull_wait(Some(began), began + PULL_MIN_GAP, false), None);
+        assert_eq!(
+            pull_wait(Some(began), began + PULL_MIN_GAP * 3, false),
+            None
+        );
     }
 }
