@@ -282,6 +282,7 @@ pub struct BootstrapProgress {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, specta::Type)]
 pub struct SyncStatus {
     pub online: bool,
+    /// A pull is bringing the cache up to date (pushes alone do not set it).
     pub syncing: bool,
     /// Actions written locally that the server has not confirmed yet.
     pub pending: i64,

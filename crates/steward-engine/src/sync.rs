@@ -342,7 +342,6 @@ impl Active {
                 _ => {}
             }
         }
-        self.update_status(|status| status.syncing = true).await;
         let result = match self.push_outbox().await {
             Ok(waiting) => {
                 let wait = {
@@ -355,7 +354,13 @@ impl Active {
                     wait
                 };
                 match wait {
-                    None => self.pull().await.map(|()| (waiting, None)),
+                    None => {
+                        // Only a pull shows as syncing: a push is one short request, and
+                        // during fast triage one ends every keystroke or two; the
+                        // pending count already shows the outbox draining.
+                        self.update_status(|status| status.syncing = true).await;
+                        self.pull().await.map(|()| (waiting, None))
+                    }
                     Some(pull_in) => Ok((waiting, Some(pull_in))),
                 }
             }

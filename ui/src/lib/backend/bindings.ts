@@ -424,6 +424,7 @@ export type SkippedItem = {
 
 export type SyncStatus = {
 	online: boolean,
+	/**  A pull is bringing the cache up to date (pushes alone do not set it). */
 	syncing: boolean,
 	/**  Actions written locally that the server has not confirmed yet. */
 	pending: number,
