@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use steward_core::{
     AccountAction, AccountDetail, AccountNote, AccountSummary, AppError, AppState, AuditPage,
-    AuditQuery, BulkOutcome, ConflictInfo, ConflictResolution, DecisionAction, ItemDetail,
+    AuditQuery, BulkOutcome, ConflictInfo, ConflictResolution, Decided, DecisionAction, ItemDetail,
     ItemPage, ItemSort, ItemState, ItemSummary, JobAction, JobBulkOutcome, JobDetail, JobPage,
-    JobQuery, JobStats, ProfileInfo, QueueSummary, ReasonTemplate, SessionInfo, SyncStatus,
-    UndoOutcome,
+    JobQuery, JobStats, ProfileInfo, QueueSummary, ReasonTemplate, RefusedAction, SessionInfo,
+    SignOutMode, SyncStatus, UndoOutcome, UnsentWork,
 };
 use steward_engine::Engine;
 use tauri::State;
@@ -57,8 +57,26 @@ pub async fn sign_in(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn sign_out(engine: EngineState<'_>) -> Result<(), AppError> {
-    engine.sign_out().await
+pub async fn sign_out(engine: EngineState<'_>, mode: SignOutMode) -> Result<(), AppError> {
+    engine.sign_out(mode).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_unsent_work(engine: EngineState<'_>) -> Result<UnsentWork, AppError> {
+    engine.unsent_work().await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_refused(engine: EngineState<'_>) -> Result<Vec<RefusedAction>, AppError> {
+    engine.list_refused().await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn dismiss_refused(engine: EngineState<'_>, outbox_id: i64) -> Result<(), AppError> {
+    engine.dismiss_refused(outbox_id).await
 }
 
 #[tauri::command]
@@ -111,7 +129,7 @@ pub async fn decide_item(
     action: DecisionAction,
     reason_code: Option<String>,
     note: Option<String>,
-) -> Result<ItemSummary, AppError> {
+) -> Result<Decided, AppError> {
     engine.decide_item(item_id, action, reason_code, note).await
 }
 

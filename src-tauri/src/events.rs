@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use steward_core::notify::NotificationPolicy;
-use steward_core::{AppError, SyncStatus};
+use steward_core::{AppError, SessionInfo, SyncStatus};
 use steward_engine::EngineEvent;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_specta::Event;
@@ -18,7 +18,7 @@ pub struct SyncStatusChanged {
 
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct CollectionChanged {
-    /// "queues" or "items".
+    /// "queues", "items", "reason_templates", "accounts", "audit" or "jobs".
     pub collection: String,
 }
 
@@ -36,6 +36,12 @@ pub struct ActionRefused {
 /// The session ended by itself; the UI asks the user to sign in again.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct SessionExpired {}
+
+/// The user's roles changed on the server; the UI shows the screens they now allow.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct SessionChanged {
+    pub session: SessionInfo,
+}
 
 /// New items arrived in a high-priority queue.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
@@ -121,6 +127,7 @@ fn emit<R: Runtime>(app: &AppHandle<R>, event: EngineEvent, policy: &mut Notific
         }
         .emit(app),
         EngineEvent::SessionExpired => SessionExpired {}.emit(app),
+        EngineEvent::SessionChanged(session) => SessionChanged { session }.emit(app),
         EngineEvent::JobsFailed { kind, count } => {
             policy.offer_failed_jobs(&kind, count);
             JobsFailed { kind, count }.emit(app)

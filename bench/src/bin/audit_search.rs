@@ -40,7 +40,7 @@ async fn main() {
         if batch.len() == CATCH_UP_BATCH_ROWS || id == events {
             let started = Instant::now();
             store
-                .apply_audit_page(&batch, "2026-11-24T00:00:00.000Z")
+                .apply_audit_page(&batch, Some("bench"), "2026-11-24T00:00:00.000Z")
                 .await
                 .unwrap();
             loading += started.elapsed();

@@ -106,7 +106,7 @@ async fn ingest_audit(path: &Path, rows: &[AuditRecord], per_tx: usize) -> f64 {
     let started = Instant::now();
     for batch in rows.chunks(per_tx) {
         store
-            .apply_audit_page(batch, "2026-11-24T00:00:00.000Z")
+            .apply_audit_page(batch, Some("bench"), "2026-11-24T00:00:00.000Z")
             .await
             .unwrap();
     }

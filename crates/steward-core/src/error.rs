@@ -34,6 +34,9 @@ pub enum ErrorCode {
     Storage,
     /// A bug: something that should not happen did.
     Internal,
+    /// Actions exist only in the local cache (not yet sent, in conflict or refused), and
+    /// what was asked would throw them away; the message says how many and what to do.
+    UnsentWork,
 }
 
 /// An error fit to show to the user: a stable code and a sentence.
@@ -94,5 +97,6 @@ mod tests {
         check(ErrorCode::BadResponse, "bad_response");
         check(ErrorCode::Storage, "storage");
         check(ErrorCode::Internal, "internal");
+        check(ErrorCode::UnsentWork, "unsent_work");
     }
 }

@@ -10,13 +10,15 @@ pub mod model;
 pub mod notify;
 pub mod push;
 pub mod sse;
+pub mod unsent;
 
 pub use error::{AppError, ErrorCode};
 pub use model::{
     AccountAction, AccountCounts, AccountDetail, AccountNote, AccountSummary, AppState,
     AuditEventInfo, AuditPage, AuditQuery, AuthorHistoryEntry, AuthorInfo, BootstrapProgress,
-    BulkOutcome, ClaimInfo, ConflictInfo, ConflictResolution, CountEntry, DecisionAction,
+    BulkOutcome, ClaimInfo, ConflictInfo, ConflictResolution, CountEntry, Decided, DecisionAction,
     ItemDetail, ItemPage, ItemSort, ItemState, ItemSummary, JobAction, JobBulkOutcome, JobDetail,
     JobInfo, JobPage, JobQuery, JobStats, ProfileInfo, QueueSummary, ReasonTemplate, ReportInfo,
     SessionInfo, SkippedItem, SyncStatus, UndoOutcome, UserInfo,
 };
+pub use unsent::{RefusedAction, SignOutMode, UnsentWork};

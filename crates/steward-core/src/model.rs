@@ -225,6 +225,17 @@ pub struct ReasonTemplate {
 pub struct BulkOutcome {
     pub queued: Vec<ItemSummary>,
     pub skipped: Vec<SkippedItem>,
+    /// When the queued decisions go out: until then `undo_last` withdraws them. The UI's
+    /// undo button must be gone by then.
+    pub undo_until: String,
+}
+
+/// A decision on one item, queued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct Decided {
+    pub item: ItemSummary,
+    /// When the decision goes out: until then `undo_last` withdraws it.
+    pub undo_until: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -288,6 +299,8 @@ pub struct SyncStatus {
     pub pending: i64,
     /// Actions the server refused because its state had moved on.
     pub conflicts: i64,
+    /// Actions the server refused for good, kept until the user dismisses them.
+    pub refused: i64,
     pub last_synced_at: Option<String>,
     pub last_error: Option<AppError>,
     /// Set while a collection is downloaded for the first time.

@@ -6,6 +6,7 @@
 //! outbox first and pushed later, so nothing the user does waits on, or is lost to, the
 //! network.
 
+mod caches;
 mod images;
 mod keychain;
 pub mod logging;
@@ -14,6 +15,7 @@ mod profile;
 mod records;
 mod sanitize;
 pub mod session;
+mod sign_out;
 mod sync;
 
 use std::path::PathBuf;
@@ -21,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use steward_client::Client;
+pub use steward_core::Decided;
 use steward_core::{
     AccountAction, AccountDetail, AccountNote, AccountSummary, AppError, AppState, AuditPage,
     AuditQuery, AuthorInfo, BulkOutcome, ClaimInfo, ConflictInfo, ConflictResolution,
@@ -42,7 +45,8 @@ use crate::sync::{Active, WorkerConfig};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineEvent {
     SyncStatusChanged(SyncStatus),
-    /// A cached collection changed: "queues" or "items".
+    /// A cached collection changed: "queues", "items", "reason_templates", "accounts",
+    /// "audit" or "jobs".
     CollectionChanged(&'static str),
     /// New open items arrived in a queue at or above the high-priority threshold.
     NewHighPriorityItems {
@@ -59,6 +63,9 @@ pub enum EngineEvent {
     },
     /// The session ended by itself; the UI should ask the user to sign in again.
     SessionExpired,
+    /// The signed-in user's roles changed on the server (re-read from `/me`): the UI
+    /// shows and hides screens by the new permissions.
+    SessionChanged(SessionInfo),
     /// Jobs of `kind` failed since the last pull.
     JobsFailed {
         kind: String,
@@ -126,6 +133,7 @@ impl Engine {
             AppError::storage(format!("cannot create {}: {e}", config.data_dir.display()))
         })?;
         let profiles = profile::load(&config.data_dir)?;
+        caches::adopt_legacy_caches(&config.data_dir, &profiles).await;
         let (events, _) = broadcast::channel(1024);
         let engine = Arc::new(Self {
             config,
@@ -252,22 +260,25 @@ impl Engine {
             ));
         }
         let client = Client::new(server_url).map_err(|e| e.to_app_error())?;
+        let previous = self.profiles.lock().await.active().cloned();
+        let mut record = previous.clone().unwrap_or_else(|| ProfileRecord {
+            name: DEFAULT_PROFILE.to_string(),
+            server_url: client.base_url(),
+            production: false,
+            username: None,
+        });
+        if record.server_url != client.base_url() {
+            self.check_server_change(&record, &client.base_url())
+                .await?;
+            // What the flag said was about the old server. A server that is not this
+            // machine is treated as production (confirmations on) until the user says
+            // otherwise in the profile; the badge shows it either way.
+            record.production = !profile::is_loopback(&client.base_url());
+        }
         let pair = client
             .login(username, password)
             .await
             .map_err(|e| e.to_app_error())?;
-        let mut record = self
-            .profiles
-            .lock()
-            .await
-            .active()
-            .cloned()
-            .unwrap_or_else(|| ProfileRecord {
-                name: DEFAULT_PROFILE.to_string(),
-                server_url: client.base_url(),
-                production: false,
-                username: None,
-            });
         record.server_url = client.base_url();
         record.username = Some(pair.user.username.clone());
         let keychain = record.keychain_entry(&self.config.keychain_service, &pair.user.username);
@@ -304,43 +315,6 @@ impl Engine {
         *self.sign_in_reason.lock().await = None;
         tracing::info!(server = %info.server_url, user = %info.user.username, "signed in");
         Ok(info)
-    }
-
-    /// Revokes the session on the server, deletes the keychain item and wipes the cache.
-    pub async fn sign_out(&self) -> Result<(), AppError> {
-        let Some(active) = self.active.lock().await.take() else {
-            return Ok(());
-        };
-        active.stop().await;
-        let refresh = active.session.refresh_token().await;
-        if let Err(error) = active.session.client.logout(&refresh).await {
-            tracing::warn!(%error, "could not revoke the session on the server");
-        }
-        active.session.keychain.delete().await?;
-        active.store.close().await;
-        let path = profile::cache_path(
-            &self.config.data_dir,
-            &active.profile.name,
-            &active.user().username,
-        );
-        for suffix in ["", "-wal", "-shm"] {
-            let file = PathBuf::from(format!("{}{suffix}", path.display()));
-            if file.exists() {
-                std::fs::remove_file(&file).map_err(|e| {
-                    AppError::storage(format!("cannot wipe {}: {e}", file.display()))
-                })?;
-            }
-        }
-        let mut profiles = self.profiles.lock().await;
-        if let Some(record) = profiles.get(&active.profile.name).cloned() {
-            profiles.upsert(ProfileRecord {
-                username: None,
-                ..record
-            });
-        }
-        profile::save(&self.config.data_dir, &profiles)?;
-        tracing::info!("signed out and wiped the cache");
-        Ok(())
     }
 
     pub async fn list_queues(&self) -> Result<Vec<QueueSummary>, AppError> {
@@ -395,7 +369,8 @@ impl Engine {
         let reports: Vec<ReportInfo> = serde_json::from_str(&record.reports_json)
             .map_err(|e| AppError::storage(format!("reports of item {item_id}: {e}")))?;
         let sanitized = sanitize_html(&record.body_html);
-        let claimed_by_me = record.claim_username.as_deref() == Some(&active.user().username);
+        let claimed_by_me =
+            record.claim_username.as_deref() == Some(active.user().username.as_str());
         Ok(ItemDetail {
             summary,
             safe_html: sanitized.html,
@@ -441,12 +416,15 @@ impl Engine {
         action: DecisionAction,
         reason_code: Option<String>,
         note: Option<String>,
-    ) -> Result<ItemSummary, AppError> {
+    ) -> Result<Decided, AppError> {
         let mut outcome = self
             .decide_items(&[item_id], action, reason_code, note)
             .await?;
         match (outcome.queued.pop(), outcome.skipped.pop()) {
-            (Some(summary), _) => Ok(summary),
+            (Some(item), _) => Ok(Decided {
+                item,
+                undo_until: outcome.undo_until,
+            }),
             (None, Some(skipped)) => Err(AppError::new(
                 ErrorCode::Conflict,
                 capitalize(&skipped.reason),
@@ -471,6 +449,7 @@ impl Engine {
                 "Select at least one item.",
             ));
         }
+        check_reason_and_note(reason_code.as_deref(), note.as_deref())?;
         let active = self.require_active().await?;
         let group = uuid::Uuid::new_v4().to_string();
         let now = records::now();
@@ -709,6 +688,7 @@ impl Engine {
                 "A suspension lasts from 1 hour to 10 years (87600 hours).",
             ));
         }
+        check_reason_and_note(reason_code.as_deref(), note.as_deref())?;
         let active = self.require_active().await?;
         let mut args = serde_json::json!({
             "action": action.as_str(),
@@ -1017,27 +997,43 @@ impl Engine {
 
     async fn enqueue_claim(&self, item_id: i64, kind: OutboxKind) -> Result<(), AppError> {
         let active = self.require_active().await?;
-        let now = records::now();
-        let group = uuid::Uuid::new_v4().to_string();
-        active
-            .store
-            .enqueue_claim(
-                item_id,
-                kind,
-                &active.user().username,
-                &records::later(self.config.claim_lease),
-                &NewAction {
-                    group_id: &group,
-                    now: &now,
-                    // Claims are not undoable: they go out at once.
-                    not_before: &now,
-                },
-                &uuid::Uuid::new_v4().to_string(),
-            )
-            .await
-            .map_err(store_error)?;
+        let until = records::later(self.config.claim_lease);
+        queue_claim(
+            &active.store,
+            item_id,
+            kind,
+            &active.user().username,
+            &until,
+        )
+        .await?;
         active.after_local_change().await;
         Ok(())
+    }
+
+    /// Pointing a profile at another server leaves its old cache behind (caches are per
+    /// server); that is refused while the old cache holds work the user has not sent.
+    async fn check_server_change(
+        &self,
+        record: &ProfileRecord,
+        new_server: &str,
+    ) -> Result<(), AppError> {
+        let Some(previous_user) = record.username.as_deref() else {
+            return Ok(());
+        };
+        let work = self.unsent_in_cache(record, previous_user).await?;
+        if work.total() == 0 {
+            return Ok(());
+        }
+        Err(AppError::new(
+            ErrorCode::UnsentWork,
+            format!(
+                "{} of {previous_user} on {} {} not been sent yet, and they belong to that server. Sign in to {} to send them (or to sign out and discard them), or add another profile for {new_server}.",
+                sign_out::capitalized(&work.describe()),
+                record.server_url,
+                if work.total() == 1 { "has" } else { "have" },
+                record.server_url,
+            ),
+        ))
     }
 
     /// Starts the active profile's session from the keychain, or records why it cannot.
@@ -1101,16 +1097,6 @@ impl Engine {
         )
     }
 
-    async fn open_store(&self, record: &ProfileRecord, username: &str) -> Result<Store, AppError> {
-        let path = profile::cache_path(&self.config.data_dir, &record.name, username);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                AppError::storage(format!("cannot create {}: {e}", parent.display()))
-            })?;
-        }
-        Store::open(&path).await.map_err(store_error)
-    }
-
     async fn stop_active(&self) {
         if let Some(active) = self.active.lock().await.take() {
             active.stop().await;
@@ -1127,11 +1113,65 @@ impl Engine {
     }
 }
 
+/// Queues a claim (until `claim_until`) or its release; claims are not undoable, so the
+/// row is due at once.
+async fn queue_claim(
+    store: &Store,
+    item_id: i64,
+    kind: OutboxKind,
+    me: &str,
+    claim_until: &str,
+) -> Result<(), AppError> {
+    let now = records::now();
+    let group = uuid::Uuid::new_v4().to_string();
+    store
+        .enqueue_claim(
+            item_id,
+            kind,
+            me,
+            claim_until,
+            &NewAction {
+                group_id: &group,
+                now: &now,
+                not_before: &now,
+            },
+            &uuid::Uuid::new_v4().to_string(),
+        )
+        .await
+        .map_err(store_error)
+}
+
+/// The longest note and reason code the server takes (its request serializers): checked
+/// before an action is queued, so a long note is refused while the user still has it in
+/// front of them, not later by the server after it left their screen.
+pub const MAX_NOTE_CHARS: usize = 4000;
+const MAX_REASON_CODE_CHARS: usize = 64;
+
+fn check_reason_and_note(reason_code: Option<&str>, note: Option<&str>) -> Result<(), AppError> {
+    let note_chars = note.map_or(0, |n| n.chars().count());
+    if note_chars > MAX_NOTE_CHARS {
+        return Err(AppError::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "The note is {note_chars} characters long; the server takes at most {MAX_NOTE_CHARS}. Shorten it and try again."
+            ),
+        ));
+    }
+    if reason_code.is_some_and(|code| code.chars().count() > MAX_REASON_CODE_CHARS) {
+        return Err(AppError::new(
+            ErrorCode::InvalidInput,
+            format!("A reason code has at most {MAX_REASON_CODE_CHARS} characters."),
+        ));
+    }
+    Ok(())
+}
+
 /// The one mapping from cache errors to the UI's error codes.
 fn store_error(error: StoreError) -> AppError {
     let code = match &error {
         StoreError::ItemNotFound(_)
         | StoreError::ConflictNotFound(_)
+        | StoreError::RefusedNotFound(_)
         | StoreError::AccountNotFound(_)
         | StoreError::JobNotFound(_) => ErrorCode::NotFound,
         StoreError::ItemNotOpen { .. }

@@ -9,7 +9,7 @@ use steward_client::ClientError;
 use steward_client::wire::{ApiAccount, ApiItem, ApiJob, ApiNote};
 use steward_core::push::{PushAnswer, PushDisposition, classify_push};
 use steward_core::{AppError, ErrorCode};
-use steward_store::{OutboxRow, ServerChanges, Store, StoreError};
+use steward_store::{NextPush, OutboxRow, ServerChanges, Store, StoreError};
 
 use crate::records;
 use crate::session::SessionError;
@@ -31,16 +31,20 @@ pub enum PushStep {
     Waiting(String),
     /// The row was applied by the server and left the outbox.
     Pushed,
+    /// The row was undone after it was chosen and before it went out: nothing was sent.
+    Withdrawn,
     /// The server's state had moved on; the row is kept as a conflict.
     Conflict,
     /// The action met a state that moved on (a claim held by someone else, a job no
-    /// longer failed); the server's state was applied and the row dropped.
+    /// longer failed); the server's state was applied. A lost claim leaves the outbox;
+    /// anything else the user asked for is kept as refused until dismissed.
     Refused {
         error: AppError,
         kind: String,
         target_id: i64,
     },
-    /// The server refused the action for good; the optimistic change was rolled back.
+    /// The server refused the action for good (403, 404, 422); the optimistic change was
+    /// rolled back and the row kept as refused until the user dismisses it.
     Rejected {
         error: AppError,
         kind: String,
@@ -57,14 +61,23 @@ pub async fn push_step(
     transport: &impl PushTransport,
     now: &str,
 ) -> Result<PushStep, StoreError> {
-    let Some(row) = store.next_pending().await? else {
-        return Ok(PushStep::Idle);
-    };
-    if row.not_before.as_str() > now {
-        return Ok(PushStep::Waiting(row.not_before));
+    match store.next_push(now).await? {
+        NextPush::Idle => Ok(PushStep::Idle),
+        NextPush::Waiting(until) => Ok(PushStep::Waiting(until)),
+        NextPush::Due(row) => push_row(store, transport, row).await,
     }
-    if !row.sending {
-        store.mark_sending(row.id).await?;
+}
+
+/// Sends one row that `Store::next_push` chose and applies the answer. The row is marked
+/// as going out first, in its own commit; when that mark finds the row no longer pending
+/// (an undo won the race), nothing is sent.
+pub async fn push_row(
+    store: &Store,
+    transport: &impl PushTransport,
+    row: OutboxRow,
+) -> Result<PushStep, StoreError> {
+    if !row.sending && !store.mark_sending(row.id).await? {
+        return Ok(PushStep::Withdrawn);
     }
     let error = match transport.push(&row).await {
         Ok(body) => {
@@ -100,7 +113,15 @@ pub async fn push_step(
                     job: body.get("current_job").and_then(job_of),
                     ..ServerChanges::default()
                 };
-                store.complete_push(row.id, &changes).await?;
+                if matches!(row.kind.as_str(), "claim_item" | "release_item") {
+                    // Claims are taken and given back as the moderator moves: a lost one
+                    // is shown on the item, not kept as something the user asked for.
+                    store.complete_push(row.id, &changes).await?;
+                } else {
+                    store
+                        .reject_push(row.id, &changes, &message.message)
+                        .await?;
+                }
                 Ok(PushStep::Refused {
                     error: message,
                     kind: row.kind.clone(),
@@ -109,7 +130,9 @@ pub async fn push_step(
             }
         }
         PushDisposition::Rejected => {
-            store.reject_push(row.id, &message.message).await?;
+            store
+                .reject_push(row.id, &ServerChanges::default(), &message.message)
+                .await?;
             Ok(PushStep::Rejected {
                 error: message,
                 kind: row.kind.clone(),

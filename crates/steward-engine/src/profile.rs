@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use steward_core::{AppError, ProfileInfo};
 
 use crate::keychain::KeychainEntry;
@@ -70,7 +71,29 @@ fn profiles_path(data_dir: &Path) -> PathBuf {
     data_dir.join("profiles.json")
 }
 
-fn safe(text: &str) -> String {
+/// A file or folder name for `text` that no other text maps to, on any file system. The
+/// readable part keeps ASCII letters, digits and '-'; the suffix is a hash of the exact
+/// text, so names that differ only in punctuation or case (`john.doe`, `john_doe`,
+/// `John.Doe`) never share a file, not even on a case-insensitive disk.
+fn file_name(text: &str) -> String {
+    let readable: String = text
+        .chars()
+        .take(40)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let digest = Sha256::digest(text.as_bytes());
+    let suffix: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{readable}-{suffix}")
+}
+
+/// What versions before 0.2 named a file: lossy (`john.doe` and `john_doe` collided).
+fn legacy_name(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -84,12 +107,40 @@ fn safe(text: &str) -> String {
 
 /// The folder of one profile: its caches and its logs.
 pub fn profile_dir(data_dir: &Path, profile: &str) -> PathBuf {
-    data_dir.join("profiles").join(safe(profile))
+    data_dir.join("profiles").join(file_name(profile))
 }
 
-/// One SQLite file per (environment, account), named so that no two collide.
-pub fn cache_path(data_dir: &Path, profile: &str, username: &str) -> PathBuf {
-    profile_dir(data_dir, profile).join(format!("{}.sqlite3", safe(username)))
+/// One SQLite file per (environment, server, account). The server is part of the path:
+/// a cache's ids, versions, cursors and unsent actions mean nothing to another server,
+/// so pointing a profile elsewhere never reuses them.
+pub fn cache_path(data_dir: &Path, profile: &str, server_url: &str, username: &str) -> PathBuf {
+    profile_dir(data_dir, profile)
+        .join(file_name(server_url))
+        .join(format!("{}.sqlite3", file_name(username)))
+}
+
+/// Where versions before 0.2 kept the caches of a profile: `profiles/<name>/*.sqlite3`,
+/// without the server in the path. `Engine::open` moves them (`adopt_legacy_caches`).
+pub fn legacy_profile_dir(data_dir: &Path, profile: &str) -> PathBuf {
+    data_dir.join("profiles").join(legacy_name(profile))
+}
+
+/// Whether `server_url` is this machine (localhost, 127.0.0.0/8, ::1).
+pub fn is_loopback(server_url: &str) -> bool {
+    let Ok(url) = url::Url::parse(server_url) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    }
+}
+
+/// The cache file and its write-ahead log and shared-memory index.
+pub fn cache_files(path: &Path) -> [PathBuf; 3] {
+    ["", "-wal", "-shm"].map(|suffix| PathBuf::from(format!("{}{suffix}", path.display())))
 }
 
 pub fn load(data_dir: &Path) -> Result<Profiles, AppError> {
@@ -129,4 +180,35 @@ pub fn validate_name(name: &str) -> Result<&str, AppError> {
         ));
     }
     Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::profile::cache_path;
+
+    #[test]
+    fn names_that_differ_only_in_punctuation_or_case_never_share_a_cache() {
+        let data = Path::new("/data");
+        let server = "https://mod.example";
+        let paths = [
+            cache_path(data, "local", server, "john.doe"),
+            cache_path(data, "local", server, "john_doe"),
+            cache_path(data, "local", server, "John.Doe"),
+            cache_path(data, "local", server, "john doe"),
+            cache_path(data, "Local", server, "john.doe"),
+            cache_path(data, "local", "https://other.example", "john.doe"),
+        ];
+        for (i, a) in paths.iter().enumerate() {
+            for b in &paths[i + 1..] {
+                assert_ne!(
+                    a.to_string_lossy().to_lowercase(),
+                    b.to_string_lossy().to_lowercase()
+                );
+            }
+        }
+        assert_eq!(paths[0], cache_path(data, "local", server, "john.doe"));
+        assert!(paths[0].to_string_lossy().contains("john_doe-"));
+    }
 }

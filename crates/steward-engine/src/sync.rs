@@ -6,8 +6,10 @@ use std::time::Duration;
 use rand::Rng;
 use steward_client::wire::{ApiAccount, ApiAuditEvent, ApiJob, Page};
 use steward_core::push::backoff_delay;
-use steward_core::{AppError, BootstrapProgress, ErrorCode, SessionInfo, SyncStatus, UserInfo};
-use steward_store::{OutboxRow, Store};
+use steward_core::{
+    AppError, BootstrapProgress, ErrorCode, SessionInfo, SyncStatus, UnsentWork, UserInfo,
+};
+use steward_store::{NextPush, OutboxRow, Store};
 use tokio::sync::{Mutex, Notify, broadcast};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -42,6 +44,9 @@ fn pull_wait(last_pull: Option<Instant>, now: Instant, force: bool) -> Option<Du
     (!force && since < PULL_MIN_GAP).then(|| PULL_MIN_GAP - since)
 }
 
+/// How often the user's roles are read again (`/me`) while nothing prompts it.
+const ME_READ_EVERY: Duration = Duration::from_secs(300);
+
 /// How the worker behaves; the engine's config decides.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -56,7 +61,14 @@ pub struct Active {
     production: std::sync::atomic::AtomicBool,
     pub store: Store,
     pub session: Session,
-    user: UserInfo,
+    /// Who is signed in and what they may do: re-read from `/me` when the session starts
+    /// and after any 403, so a role given or taken shows without signing out.
+    user: std::sync::RwLock<UserInfo>,
+    /// Set when `/me` must be read again before the next pull.
+    me_stale: std::sync::atomic::AtomicBool,
+    /// When `/me` was last read; it is read again after `ME_READ_EVERY`, so a role
+    /// granted on the server shows without a 403 to prompt it.
+    me_read_at: Mutex<Option<Instant>>,
     config: WorkerConfig,
     events: broadcast::Sender<EngineEvent>,
     status: Mutex<SyncStatus>,
@@ -137,7 +149,9 @@ impl Active {
             profile,
             store,
             session,
-            user,
+            user: std::sync::RwLock::new(user),
+            me_stale: std::sync::atomic::AtomicBool::new(true),
+            me_read_at: Mutex::new(None),
             config,
             events,
             status: Mutex::new(SyncStatus::default()),
@@ -156,8 +170,20 @@ impl Active {
         active
     }
 
-    pub fn user(&self) -> &UserInfo {
-        &self.user
+    pub fn user(&self) -> UserInfo {
+        self.user
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn may(&self, permission: &str) -> bool {
+        self.user
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .permissions
+            .iter()
+            .any(|p| p == permission)
     }
 
     pub fn session_info(&self) -> SessionInfo {
@@ -165,7 +191,7 @@ impl Active {
             profile: self.profile.name.clone(),
             server_url: self.profile.server_url.clone(),
             production: self.production.load(std::sync::atomic::Ordering::Relaxed),
-            user: self.user.clone(),
+            user: self.user(),
         }
     }
 
@@ -211,7 +237,8 @@ impl Active {
                     records::until(&until).min(self.config.poll_interval)
                 }
                 SyncOutcome::PullDeferred { pull_in, waiting } => {
-                    failures = 0;
+                    // A round that only waited for the pull gap says nothing about the
+                    // server: after a failed pull, the backoff must keep growing.
                     waiting.map_or(pull_in, |until| records::until(&until).min(pull_in))
                 }
                 SyncOutcome::Retry => {
@@ -326,17 +353,17 @@ impl Active {
         // Nothing to send and the pull must wait (the server's poke after our own push, a
         // row still in its undo window): a quiet round, with no status change for the UI.
         if let Some(pull_in) = pull_wait(*self.last_pull.lock().await, Instant::now(), force_pull) {
-            match self.store.next_pending().await {
-                Ok(None) => {
+            match self.store.next_push(&records::now()).await {
+                Ok(NextPush::Idle) => {
                     return SyncOutcome::PullDeferred {
                         pull_in,
                         waiting: None,
                     };
                 }
-                Ok(Some(row)) if row.not_before > records::now() => {
+                Ok(NextPush::Waiting(until)) => {
                     return SyncOutcome::PullDeferred {
                         pull_in,
-                        waiting: Some(row.not_before),
+                        waiting: Some(until),
                     };
                 }
                 _ => {}
@@ -386,6 +413,11 @@ impl Active {
             }
             Err(RoundError::Retry(error)) => {
                 tracing::warn!(code = ?error.code, %error, "sync round failed; will retry");
+                if error.code == ErrorCode::PermissionDenied {
+                    // A role may have been taken away: read `/me` before the next pull.
+                    self.me_stale
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                }
                 self.update_status(|status| {
                     status.online = error.code != ErrorCode::ServerUnreachable;
                     status.last_error = Some(error);
@@ -424,7 +456,7 @@ impl Active {
             match step {
                 PushStep::Idle => return Ok(None),
                 PushStep::Waiting(until) => return Ok(Some(until)),
-                PushStep::Pushed | PushStep::Conflict => self.changed(),
+                PushStep::Pushed | PushStep::Conflict | PushStep::Withdrawn => self.changed(),
                 PushStep::Refused {
                     error,
                     kind,
@@ -436,6 +468,10 @@ impl Active {
                     target_id,
                 } => {
                     tracing::info!(code = ?error.code, %kind, target_id, "an action was refused by the server");
+                    if error.code == ErrorCode::PermissionDenied {
+                        self.me_stale
+                            .store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
                     let _ = self.events.send(EngineEvent::ActionRefused {
                         error,
                         kind,
@@ -451,6 +487,14 @@ impl Active {
     }
 
     async fn pull(&self) -> Result<(), RoundError> {
+        let me_due = self
+            .me_read_at
+            .lock()
+            .await
+            .is_none_or(|at| at.elapsed() >= ME_READ_EVERY);
+        if me_due || self.me_stale.load(std::sync::atomic::Ordering::SeqCst) {
+            self.refresh_me().await?;
+        }
         let client = &self.session.client;
         let queues = self
             .session
@@ -469,23 +513,106 @@ impl Active {
             .await
             .map_err(round_error)?;
         let template_records: Vec<_> = templates.iter().map(records::template_record).collect();
-        self.store
+        let templates_changed = self
+            .store
             .replace_reason_templates(&template_records)
             .await
             .map_err(storage)?;
         let _ = self.events.send(EngineEvent::CollectionChanged("queues"));
+        if templates_changed {
+            let _ = self
+                .events
+                .send(EngineEvent::CollectionChanged("reason_templates"));
+        }
         self.pull_items().await?;
-        let may = |permission: &str| self.user.permissions.iter().any(|p| p == permission);
-        if may("accounts.view") {
+        if self.may("accounts.view") {
             self.pull_accounts().await?;
         }
-        if may("jobs.view") {
+        if self.may("jobs.view") {
             self.pull_jobs().await?;
         }
-        if may("audit.view") {
+        if self.may("audit.view") {
             self.pull_audit().await?;
         }
         Ok(())
+    }
+
+    /// Reads who the user is now. When their roles changed, the session shows it at once
+    /// (the UI's screens follow `SessionChanged`), collections they may no longer read
+    /// leave the cache, and ones they may now read download on this pull.
+    async fn refresh_me(&self) -> Result<(), RoundError> {
+        let client = &self.session.client;
+        let me = self
+            .session
+            .authorized(|access| async move { client.me(&access).await })
+            .await
+            .map_err(round_error)?;
+        self.me_stale
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        *self.me_read_at.lock().await = Some(Instant::now());
+        let fresh = records::user_info(&me);
+        let before = self.user();
+        if fresh == before {
+            return Ok(());
+        }
+        tracing::info!(roles = ?fresh.roles, "the user's roles changed");
+        self.store
+            .set_meta("user", &records::user_json(&fresh))
+            .await
+            .map_err(storage)?;
+        *self
+            .user
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh.clone();
+        for (permission, collection) in [
+            ("accounts.view", "accounts"),
+            ("audit.view", "audit"),
+            ("jobs.view", "jobs"),
+        ] {
+            let had = before.permissions.iter().any(|p| p == permission);
+            if had && !self.may(permission) {
+                self.store
+                    .forget_collection(collection)
+                    .await
+                    .map_err(storage)?;
+                let _ = self.events.send(EngineEvent::CollectionChanged(collection));
+            }
+        }
+        let _ = self
+            .events
+            .send(EngineEvent::SessionChanged(self.session_info()));
+        Ok(())
+    }
+
+    /// Sends every queued action now, undo windows or not, and gives back the claims the
+    /// user holds, waiting for the server's answers: signing out with "send first".
+    /// Returns what is left unsent (conflicts the answers raised, refusals); fails, with
+    /// everything still queued, when the server cannot be reached.
+    pub async fn send_everything(&self, claims: &[i64]) -> Result<UnsentWork, AppError> {
+        let _guard = self.sync_lock.lock().await;
+        self.store
+            .make_all_due(&records::now())
+            .await
+            .map_err(store_error)?;
+        for &item_id in claims {
+            crate::queue_claim(
+                &self.store,
+                item_id,
+                steward_store::OutboxKind::ReleaseItem,
+                &self.user().username,
+                &records::now(),
+            )
+            .await?;
+        }
+        match self.push_outbox().await {
+            Ok(_) => {}
+            Err(RoundError::Retry(error) | RoundError::Expired(error)) => {
+                self.refresh_counts().await;
+                return Err(error);
+            }
+        }
+        self.refresh_counts().await;
+        self.store.unsent_work().await.map_err(store_error)
     }
 
     /// Reports bootstrap progress of a collection, when it is being downloaded the first time.
@@ -586,17 +713,16 @@ impl Active {
 
     async fn pull_audit(&self) -> Result<(), RoundError> {
         let client = &self.session.client;
-        let first = self.store.cursor("audit").await.map_err(storage)?;
-        let bootstrapping = first.is_none();
-        let mut after_id = first.unwrap_or_else(|| "0".to_string());
+        let mut cursor = self.store.cursor("audit").await.map_err(storage)?;
+        let bootstrapping = cursor.is_none();
         let mut done = 0;
         let mut total: Option<i64> = None;
         let mut pending: Vec<steward_store::AuditRecord> = Vec::new();
         loop {
-            let filters = [
-                ("after_id", after_id.clone()),
-                ("limit", PAGE_SIZE.to_string()),
-            ];
+            let mut filters = vec![("limit", PAGE_SIZE.to_string())];
+            if let Some(cursor) = &cursor {
+                filters.push(("cursor", cursor.clone()));
+            }
             let page: Page<ApiAuditEvent> = self
                 .session
                 .authorized(|access| {
@@ -605,15 +731,15 @@ impl Active {
                 })
                 .await
                 .map_err(round_error)?;
-            let Some(last) = page.results.iter().map(|e| e.id).max() else {
+            if page.results.is_empty() {
                 break;
-            };
+            }
             pending.extend(page.results.iter().map(records::audit_record));
             total = page.total.or(total);
             // As for items: while more pages follow, they are written in batches.
             if write_batch_now(done, pending.len(), !page.has_more) {
                 self.store
-                    .apply_audit_page(&pending, &records::now())
+                    .apply_audit_page(&pending, page.next_cursor.as_deref(), &records::now())
                     .await
                     .map_err(storage)?;
                 done += pending.len() as i64;
@@ -623,10 +749,10 @@ impl Active {
                 }
                 let _ = self.events.send(EngineEvent::CollectionChanged("audit"));
             }
-            if !page.has_more {
+            if !page.has_more || page.next_cursor.is_none() {
                 break;
             }
-            after_id = last.to_string();
+            cursor = page.next_cursor;
         }
         Ok(())
     }
@@ -709,10 +835,11 @@ impl Active {
 
     async fn refresh_counts(&self) {
         match self.store.outbox_counts().await {
-            Ok((pending, conflicts)) => {
+            Ok(counts) => {
                 self.update_status(|status| {
-                    status.pending = pending;
-                    status.conflicts = conflicts;
+                    status.pending = counts.pending;
+                    status.conflicts = counts.conflicts;
+                    status.refused = counts.refused;
                 })
                 .await
             }

@@ -34,11 +34,12 @@ impl Store {
     pub async fn apply_audit_page(
         &self,
         events: &[AuditRecord],
+        cursor: Option<&str>,
         now: &str,
     ) -> Result<(), StoreError> {
-        let Some(last) = events.iter().map(|e| e.id).max() else {
+        if events.is_empty() {
             return Ok(());
-        };
+        }
         let mut tx = self.write().await?;
         // Multi-row inserts: binding values costs far less than SQLite's JSON functions
         // re-reading every row's JSON (a callgrind profile of a json_each version).
@@ -85,7 +86,9 @@ impl Store {
             });
             index.build().execute(&mut *tx).await?;
         }
-        crate::set_cursor(&mut tx, "audit", &last.to_string(), now).await?;
+        if let Some(cursor) = cursor {
+            crate::set_cursor(&mut tx, "audit", cursor, now).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -10,6 +10,8 @@ mod items;
 mod jobs;
 mod outbox;
 mod rows;
+mod sending;
+mod unsent;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -26,6 +28,8 @@ pub use crate::items::NewItemsInQueue;
 pub use crate::jobs::{JobRecord, NewlyFailed};
 pub use crate::outbox::{NewAction, OutboxKind, ServerChanges};
 pub use crate::rows::{ItemRecord, OutboxRow, QueueRecord, ReasonTemplateRecord};
+pub use crate::sending::NextPush;
+pub use crate::unsent::OutboxCounts;
 
 /// Rows written per transaction while a feed has more pages (a first download, or
 /// catching up after time offline). Rows land at random places in the indexes, so each
@@ -59,6 +63,10 @@ pub enum StoreError {
     JobNotFound(i64),
     #[error("conflict {0} is not in the cache")]
     ConflictNotFound(i64),
+    #[error("refused action {0} is not in the cache")]
+    RefusedNotFound(i64),
+    #[error("this cache belongs to {cache}, not to {asked}")]
+    OtherServer { cache: String, asked: String },
     #[error("the cache holds a row it cannot read: {0}")]
     Corrupt(String),
 }
@@ -185,6 +193,46 @@ impl Store {
         Ok(())
     }
 
+    /// Binds this cache to the server it mirrors, or checks that it already is: a cache
+    /// and its outbox (item ids, versions, cursors) mean nothing to another server.
+    pub async fn bind_server(&self, server_url: &str) -> Result<(), StoreError> {
+        match self.get_meta("server_url").await? {
+            None => self.set_meta("server_url", server_url).await,
+            Some(cache) if cache == server_url => Ok(()),
+            Some(cache) => Err(StoreError::OtherServer {
+                cache,
+                asked: server_url.to_string(),
+            }),
+        }
+    }
+
+    /// Drops a mirrored collection ("accounts", "audit" or "jobs") and its cursor, when
+    /// the user may no longer read it; a later grant downloads it again from the start.
+    pub async fn forget_collection(&self, collection: &str) -> Result<(), StoreError> {
+        let statements: &[&'static str] = match collection {
+            "accounts" => &[
+                "DELETE FROM account_notes WHERE id > 0",
+                "DELETE FROM accounts WHERE pending_action IS NULL",
+            ],
+            "audit" => &[
+                "DELETE FROM audit_events",
+                "INSERT INTO audit_fts (audit_fts) VALUES ('delete-all')",
+            ],
+            "jobs" => &["DELETE FROM jobs WHERE pending_action IS NULL"],
+            other => return Err(StoreError::Corrupt(format!("no collection {other:?}"))),
+        };
+        let mut tx = self.write().await?;
+        for statement in statements {
+            sqlx::query(*statement).execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM sync_cursors WHERE collection = ?")
+            .bind(collection)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn cursor(&self, collection: &str) -> Result<Option<String>, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT cursor FROM sync_cursors WHERE collection = ?")
@@ -257,12 +305,23 @@ impl Store {
         }))
     }
 
-    /// Replaces the reason templates with the server's (they are few).
+    /// Replaces the reason templates with the server's (they are few). Returns whether
+    /// they differ from what the cache held, so the UI re-reads them only then.
     pub async fn replace_reason_templates(
         &self,
         templates: &[ReasonTemplateRecord],
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
+        let held: Vec<ReasonTemplateRecord> = sqlx::query_as(
+            "SELECT id, scope, code, label, text, actions_json, position, updated_at FROM reason_templates ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut incoming = templates.to_vec();
+        incoming.sort_by_key(|t| t.id);
+        if held == incoming {
+            return Ok(false);
+        }
         sqlx::query("DELETE FROM reason_templates")
             .execute(&mut *tx)
             .await?;
@@ -280,7 +339,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     pub async fn list_reason_templates(

@@ -1,17 +1,17 @@
-//! The outbox: actions written locally, pushed to the server in id order, exactly once.
+//! The outbox: actions written locally, pushed to the server exactly once.
 //!
 //! Each enqueue writes the rows and the optimistic change to the cache in one
 //! transaction. A row is undoable until the push loop marks it `sending`, which it commits
 //! before the request goes out; a crash after that resends it with the same
-//! idempotency key, which the server answers with its first response.
+//! idempotency key, which the server answers with its first response. What the push loop
+//! does with a row is in `sending.rs`; what is left unsent, in `unsent.rs`.
 
 use sqlx::Row;
-use steward_core::{BulkOutcome, ConflictInfo, DecisionAction, ItemState, SkippedItem};
+use steward_core::{BulkOutcome, DecisionAction, ItemState, SkippedItem};
 
-use crate::accounts::{AccountRecord, NoteRecord, insert_note, upsert_accounts};
-use crate::items::upsert_items;
-use crate::jobs::{JobRecord, upsert_jobs};
-use crate::rows::{self, ItemRecord, OutboxRow};
+use crate::accounts::{AccountRecord, NoteRecord, insert_note};
+use crate::jobs::JobRecord;
+use crate::rows::ItemRecord;
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,17 @@ impl OutboxKind {
             "cancel_job" => OutboxKind::CancelJob,
             _ => return None,
         })
+    }
+
+    /// What the row acts on: "item", "account" or "job". Rows on one target are pushed
+    /// in the order they were written; rows on different targets do not wait for each
+    /// other (`Store::next_push`).
+    pub fn target_type(self) -> &'static str {
+        match self {
+            OutboxKind::DecideItem | OutboxKind::ClaimItem | OutboxKind::ReleaseItem => "item",
+            OutboxKind::AccountAction | OutboxKind::AddAccountNote => "account",
+            OutboxKind::RetryJob | OutboxKind::CancelJob => "job",
+        }
     }
 }
 
@@ -149,7 +160,11 @@ impl Store {
         for item_id in queued_ids {
             queued.push(self.item_summary(item_id).await?);
         }
-        Ok(BulkOutcome { queued, skipped })
+        Ok(BulkOutcome {
+            queued,
+            skipped,
+            undo_until: group.not_before.to_string(),
+        })
     }
 
     /// Queues a claim (or its release) and shows it at once in the cache.
@@ -362,212 +377,11 @@ impl Store {
         tx.commit().await?;
         Ok((queued, skipped))
     }
-
-    /// The oldest row still to be pushed (possibly one that was being sent at a crash).
-    pub async fn next_pending(&self) -> Result<Option<OutboxRow>, StoreError> {
-        let row = sqlx::query("SELECT * FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1")
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(rows::outbox_from_row).transpose()
-    }
-
-    /// Commits that the row is going out: from now on it cannot be undone.
-    pub async fn mark_sending(&self, outbox_id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET sending = 1 WHERE id = ?")
-            .bind(outbox_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// The push failed in a way worth retrying; the row stays first in line.
-    pub async fn record_push_failure(&self, outbox_id: i64, error: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?")
-            .bind(error)
-            .bind(outbox_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// The server applied the action: store its item and drop the row, atomically.
-    pub async fn complete_push(
-        &self,
-        outbox_id: i64,
-        changes: &ServerChanges,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        roll_back(&mut tx, outbox_id).await?;
-        if let Some(item) = &changes.item {
-            upsert_items(&mut tx, std::slice::from_ref(item)).await?;
-        }
-        if let Some(account) = &changes.account {
-            upsert_accounts(&mut tx, std::slice::from_ref(account)).await?;
-        }
-        if let Some(note) = &changes.note {
-            insert_note(&mut tx, note).await?;
-        }
-        if let Some(job) = &changes.job {
-            upsert_jobs(&mut tx, std::slice::from_ref(job)).await?;
-        }
-        sqlx::query("DELETE FROM outbox WHERE id = ?")
-            .bind(outbox_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The server's state moved on: keep the row as a conflict next to the server's item.
-    pub async fn mark_conflict(
-        &self,
-        outbox_id: i64,
-        server_item: Option<&ItemRecord>,
-        message: &str,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        settle_item(&mut tx, outbox_id).await?;
-        if let Some(item) = server_item {
-            upsert_items(&mut tx, std::slice::from_ref(item)).await?;
-        }
-        sqlx::query("UPDATE outbox SET status = 'conflict', sending = 0, last_error = ?, server_state_json = ? WHERE id = ?")
-            .bind(message)
-            .bind(server_item.map(|item| item.to_json().to_string()))
-            .bind(outbox_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The server refused the action for good: roll the optimistic change back.
-    pub async fn reject_push(&self, outbox_id: i64, message: &str) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        roll_back(&mut tx, outbox_id).await?;
-        sqlx::query(
-            "UPDATE outbox SET status = 'rejected', sending = 0, last_error = ? WHERE id = ?",
-        )
-        .bind(message)
-        .bind(outbox_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Withdraws the most recent user action if none of its rows has gone out yet.
-    /// Returns the items it touched.
-    pub async fn undo_last(&self) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.write().await?;
-        let group: Option<String> = sqlx::query_scalar(
-            "SELECT group_id FROM outbox WHERE status = 'pending' AND kind = 'decide_item' ORDER BY id DESC LIMIT 1",
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        let group = group.ok_or(StoreError::NothingToUndo)?;
-        // Every row of the group must still be waiting: a row that was pushed (and so
-        // left the outbox) or is being sent makes the group no longer undoable.
-        let (unsent, size): (i64, i64) = sqlx::query_as(
-            "SELECT coalesce(sum(sending = 0 AND status = 'pending'), 0), max(group_size) FROM outbox WHERE group_id = ?",
-        )
-        .bind(&group)
-        .fetch_one(&mut *tx)
-        .await?;
-        if unsent != size {
-            return Err(StoreError::AlreadySent);
-        }
-        let ids: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT id, target_id FROM outbox WHERE group_id = ? ORDER BY id")
-                .bind(&group)
-                .fetch_all(&mut *tx)
-                .await?;
-        for (outbox_id, _) in &ids {
-            roll_back(&mut tx, *outbox_id).await?;
-        }
-        sqlx::query("DELETE FROM outbox WHERE group_id = ?")
-            .bind(&group)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(ids.into_iter().map(|(_, item_id)| item_id).collect())
-    }
-
-    /// (pending, conflicts) counts for the status bar.
-    pub async fn outbox_counts(&self) -> Result<(i64, i64), StoreError> {
-        let row = sqlx::query(
-            "SELECT coalesce(sum(status = 'pending'), 0) AS pending, coalesce(sum(status = 'conflict'), 0) AS conflicts FROM outbox",
-        )
-        .fetch_one(self.pool())
-        .await?;
-        Ok((row.get("pending"), row.get("conflicts")))
-    }
-
-    /// The decisions the server refused because its state had moved on, oldest first.
-    pub async fn list_conflicts(&self) -> Result<Vec<ConflictInfo>, StoreError> {
-        let found = sqlx::query(
-            "SELECT o.id, o.target_id, o.payload_json, o.base_version, o.last_error, o.created_at,
-                    i.title, i.state, i.version
-             FROM outbox o JOIN items i ON i.id = o.target_id
-             WHERE o.status = 'conflict' AND o.kind = 'decide_item' ORDER BY o.id",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        found
-            .iter()
-            .map(|row| {
-                let payload: String = row.get("payload_json");
-                let payload: serde_json::Value = serde_json::from_str(&payload)
-                    .map_err(|e| StoreError::Corrupt(format!("outbox payload: {e}")))?;
-                let text = |key: &str| payload[key].as_str().unwrap_or_default().to_string();
-                let action = DecisionAction::parse(&text("action"))
-                    .ok_or_else(|| StoreError::Corrupt("outbox action".into()))?;
-                let state: String = row.get("state");
-                Ok(ConflictInfo {
-                    outbox_id: row.get("id"),
-                    item_id: row.get("target_id"),
-                    title: row.get("title"),
-                    my_action: action,
-                    my_reason_code: text("reason_code"),
-                    my_note: text("note"),
-                    my_base_version: row.get("base_version"),
-                    server_state: ItemState::parse(&state)
-                        .ok_or_else(|| StoreError::Corrupt(format!("item state {state:?}")))?,
-                    server_version: row.get("version"),
-                    message: row
-                        .get::<Option<String>, _>("last_error")
-                        .unwrap_or_default(),
-                    created_at: row.get("created_at"),
-                })
-            })
-            .collect()
-    }
-
-    /// Forgets a conflict: the server's state stands.
-    pub async fn drop_conflict(&self, outbox_id: i64) -> Result<(), StoreError> {
-        let deleted = sqlx::query("DELETE FROM outbox WHERE id = ? AND status = 'conflict'")
-            .bind(outbox_id)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
-        if deleted == 0 {
-            return Err(StoreError::ConflictNotFound(outbox_id));
-        }
-        Ok(())
-    }
-
-    /// The item id a conflict is about.
-    pub async fn conflict_item(&self, outbox_id: i64) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT target_id FROM outbox WHERE id = ? AND status = 'conflict'")
-            .bind(outbox_id)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(StoreError::ConflictNotFound(outbox_id))
-    }
 }
 
 /// Writes one outbox row; `payload` is sent to the server, `local` stays here.
 #[allow(clippy::too_many_arguments)]
-async fn insert_row(
+pub(crate) async fn insert_row(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     kind: OutboxKind,
     target_id: i64,
@@ -594,7 +408,7 @@ async fn insert_row(
 }
 
 /// Clears the optimistic overlay of whatever an outbox row acted on.
-async fn settle_item(
+pub(crate) async fn settle_item(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     outbox_id: i64,
 ) -> Result<(), StoreError> {
@@ -618,7 +432,7 @@ async fn settle_item(
 }
 
 /// Undoes a row's optimistic change: a decision's overlay, or a claim's local value.
-async fn roll_back(
+pub(crate) async fn roll_back(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     outbox_id: i64,
 ) -> Result<(), StoreError> {

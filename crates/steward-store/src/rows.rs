@@ -72,7 +72,7 @@ pub struct OutboxRow {
     pub sending: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ReasonTemplateRecord {
     pub id: i64,
     pub scope: String,

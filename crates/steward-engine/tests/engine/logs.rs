@@ -34,8 +34,20 @@ async fn the_profile_log_is_written_and_redacted() -> TestResult {
     tracing::warn!("retrying with Authorization: Bearer {refresh} password={PASSWORD}");
     tokio::time::sleep(Duration::from_millis(100)).await;
 
-    let log_dir = data.path().join("profiles/default/logs");
-    assert_eq!(sink.dir(), log_dir, "the sink follows the active profile");
+    // The sink follows the active profile: profiles/default-<hash of the name>/logs.
+    let log_dir = sink.dir();
+    assert_eq!(log_dir.file_name().unwrap(), "logs");
+    let profile_dir = log_dir.parent().unwrap();
+    assert_eq!(profile_dir.parent().unwrap(), data.path().join("profiles"));
+    assert!(
+        profile_dir
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("default-"),
+        "{}",
+        log_dir.display()
+    );
     let logged: String = std::fs::read_dir(&log_dir)?
         .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
         .collect();

@@ -11,7 +11,9 @@ mod outbox;
 mod profiles;
 mod proxy;
 mod server;
+mod sign_out;
 mod support;
+mod undo_race;
 
 use std::path::Path;
 use std::process::Command;
@@ -19,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use steward_core::{DecisionAction, ErrorCode, SyncStatus};
+use steward_core::{DecisionAction, ErrorCode, SignOutMode, SyncStatus};
 use steward_engine::{Engine, EngineConfig};
 
 use crate::server::{PASSWORD, TestServer, decide_events};
@@ -154,7 +156,7 @@ async fn sign_in_sync_and_decide_reaches_the_server_exactly_once() -> TestResult
     let decided = engine
         .decide_item(item.id, DecisionAction::Approve, Some("ok".into()), None)
         .await?;
-    assert_eq!(decided.pending_action, Some(DecisionAction::Approve));
+    assert_eq!(decided.item.pending_action, Some(DecisionAction::Approve));
     // The next item shows at once: the decided one is gone from the local list.
     let remaining = engine.list_queue_items(queue.id).await?;
     assert!(remaining.iter().all(|i| i.id != item.id));
@@ -182,7 +184,7 @@ async fn sign_in_sync_and_decide_reaches_the_server_exactly_once() -> TestResult
     assert!(token.len() >= 20, "a real token, not {token:?}");
     assert_eq!(files_containing(data.path(), &token), Vec::<String>::new());
 
-    engine.sign_out().await?;
+    engine.sign_out(SignOutMode::IfNothingUnsent).await?;
     assert_eq!(
         secret_tool_lookup(&service, &user),
         None,
@@ -252,7 +254,7 @@ async fn a_restart_restores_the_session_from_the_keychain() -> TestResult {
     let status = engine.sync_now().await?;
     assert!(status.online && status.last_error.is_none(), "{status:?}");
     assert!(!engine.list_queues().await?.is_empty());
-    engine.sign_out().await?;
+    engine.sign_out(SignOutMode::IfNothingUnsent).await?;
     Ok(())
 }
 
@@ -320,7 +322,7 @@ async fn decisions_made_offline_are_pushed_once_the_server_is_back() -> TestResu
         assert_eq!(events.len(), 1, "{events:?}");
         assert_eq!(events[0]["data"]["action"], action);
     }
-    engine.sign_out().await?;
+    engine.sign_out(SignOutMode::IfNothingUnsent).await?;
     Ok(())
 }
 

@@ -152,7 +152,7 @@ impl PushTransport for ModelTransport<'_> {
     }
 }
 
-fn record(id: i64, state: &str, version: i64) -> ItemRecord {
+pub fn record(id: i64, state: &str, version: i64) -> ItemRecord {
     ItemRecord {
         id,
         queue_id: 1,
@@ -245,7 +245,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         }
     }
     prop_assert_eq!(
-        store.outbox_counts().await.unwrap().0,
+        store.outbox_counts().await.unwrap().pending,
         0,
         "the outbox drains"
     );

@@ -13,6 +13,58 @@ use crate::{
     wait_for_status,
 };
 
+/// Opening the next item claims it on the server at once, while the decision on the
+/// item before still waits out its undo window: other moderators' lists skip it now,
+/// not five seconds later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_goes_out_while_the_previous_decision_waits_for_its_undo_window() -> TestResult {
+    let server = TestServer::start(10);
+    let data = tempfile::tempdir()?;
+    let engine = open_engine_with(data.path(), &keychain_service(), |config| {
+        config.undo_window = Duration::from_secs(4);
+    })
+    .await;
+    engine.sign_in(&server.url, "moderator", PASSWORD).await?;
+    engine.sync_now().await?;
+    let queue = engine
+        .list_queues()
+        .await?
+        .into_iter()
+        .max_by_key(|q| q.open_count)
+        .unwrap();
+    let items = engine.list_queue_items(queue.id).await?;
+    let (decided, next) = (items[0].id, items[1].id);
+    let admin = server.admin_token().await;
+
+    engine
+        .decide_item(decided, DecisionAction::Remove, None, None)
+        .await?;
+    engine.claim_item(next).await?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let on_server = server.get(&admin, &format!("items/{next}")).await;
+        if on_server["claim"]["user"]["username"] == "moderator" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the claim never reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let previous = server.get(&admin, &format!("items/{decided}")).await;
+    assert_eq!(
+        previous["state"], "open",
+        "the claim waited for the decision's undo window"
+    );
+    assert_eq!(
+        engine.undo_last().await?.item_ids,
+        vec![decided],
+        "still undoable"
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_decision_can_be_undone_until_it_is_sent() -> TestResult {
     let server = TestServer::start(30);

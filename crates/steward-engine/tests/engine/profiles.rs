@@ -70,15 +70,15 @@ async fn profiles_keep_their_own_session_and_cache_and_switch_without_restart() 
             .iter()
             .any(|p| p.name == "production" && p.production && !p.active)
     );
+    // Each profile has its own cache file, in a folder of its own server.
+    let local_caches = caches_of(data.path(), "local-");
+    let production_caches = caches_of(data.path(), "production-");
+    assert_eq!(local_caches.len(), 1, "{local_caches:?}");
+    assert_eq!(production_caches.len(), 1, "{production_caches:?}");
+    assert!(local_caches[0].contains("moderator-"), "{local_caches:?}");
     assert!(
-        data.path()
-            .join("profiles/local/moderator.sqlite3")
-            .exists()
-    );
-    assert!(
-        data.path()
-            .join("profiles/production/admin.sqlite3")
-            .exists()
+        production_caches[0].contains("admin-"),
+        "{production_caches:?}"
     );
 
     // A signed-in profile cannot be pointed at another server behind its session's back.
@@ -88,4 +88,32 @@ async fn profiles_keep_their_own_session_and_cache_and_switch_without_restart() 
         .unwrap_err();
     assert_eq!(error.code, steward_core::ErrorCode::InvalidInput);
     Ok(())
+}
+
+/// The cache files (`*.sqlite3`) under the profile folder whose name starts with `prefix`.
+pub fn caches_of(data: &std::path::Path, prefix: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = std::fs::read_dir(data.join("profiles"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with(prefix))
+        })
+        .collect();
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(
+                std::fs::read_dir(&path)
+                    .unwrap()
+                    .flatten()
+                    .map(|e| e.path()),
+            );
+        } else if path.extension().is_some_and(|ext| ext == "sqlite3") {
+            found.push(path.display().to_string());
+        }
+    }
+    found
 }

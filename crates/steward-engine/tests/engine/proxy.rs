@@ -13,24 +13,53 @@ use crate::{TestResult, keychain_service, open_engine, wait_for_status};
 
 /// Forwards TCP to the server; while `corrupt` is set, the first byte of every JSON body
 /// is replaced (lengths stay the same, so HTTP framing holds and only the JSON breaks).
+/// It records each request line it forwards, and can lose the answer to the next token
+/// refresh after the server has applied it (`lose_next_refresh_answer`).
 pub struct CorruptingProxy {
     pub url: String,
     pub corrupt: Arc<AtomicBool>,
+    pub lose_next_refresh_answer: Arc<AtomicBool>,
+    requests: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl CorruptingProxy {
     pub async fn start(upstream_port: u16) -> CorruptingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let corrupt = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&corrupt);
+        let proxy = CorruptingProxy {
+            url: format!("http://127.0.0.1:{port}"),
+            corrupt: Arc::new(AtomicBool::new(false)),
+            lose_next_refresh_answer: Arc::new(AtomicBool::new(false)),
+            requests: Arc::default(),
+        };
+        let corrupt = Arc::clone(&proxy.corrupt);
+        let lose_refresh = Arc::clone(&proxy.lose_next_refresh_answer);
+        let requests = Arc::clone(&proxy.requests);
         tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let flag = Arc::clone(&flag);
+            while let Ok((mut client, _)) = listener.accept().await {
+                let corrupt = Arc::clone(&corrupt);
+                let lose_refresh = Arc::clone(&lose_refresh);
+                let requests = Arc::clone(&requests);
                 tokio::spawn(async move {
-                    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream_port)).await else {
+                    let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream_port)).await
+                    else {
                         return;
                     };
+                    // The request line names what is asked; the rest is copied as it comes.
+                    let mut head = vec![0u8; 4096];
+                    let Ok(read) = client.read(&mut head).await else {
+                        return;
+                    };
+                    head.truncate(read);
+                    let line = String::from_utf8_lossy(&head)
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    requests.lock().unwrap().push(line.clone());
+                    if server.write_all(&head).await.is_err() {
+                        return;
+                    }
                     let (mut client_read, mut client_write) = client.into_split();
                     let (mut server_read, mut server_write) = server.into_split();
                     let upstream = tokio::spawn(async move {
@@ -41,7 +70,13 @@ impl CorruptingProxy {
                     // write the head and the body separately: read the whole answer first.
                     let mut answer = Vec::new();
                     let _ = server_read.read_to_end(&mut answer).await;
-                    if flag.load(Ordering::SeqCst)
+                    if line.contains("/auth/refresh") && lose_refresh.swap(false, Ordering::SeqCst)
+                    {
+                        // The server rotated the token; the client never hears of it.
+                        upstream.abort();
+                        return;
+                    }
+                    if corrupt.load(Ordering::SeqCst)
                         && let Some(at) = answer.windows(5).position(|w| w == b"\r\n\r\n{")
                     {
                         answer[at + 4] = b'<';
@@ -52,10 +87,12 @@ impl CorruptingProxy {
                 });
             }
         });
-        CorruptingProxy {
-            url: format!("http://127.0.0.1:{port}"),
-            corrupt,
-        }
+        proxy
+    }
+
+    /// The request lines forwarded so far ("GET /api/v1/queues HTTP/1.1").
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
     }
 }
 
@@ -127,4 +164,43 @@ async fn malformed_answers_give_a_clear_error_and_lose_nothing() -> TestResult {
     let events = decide_events(&server, &admin, item.id).await;
     assert_eq!(events.len(), 1, "applied exactly once: {events:?}");
     Ok(())
+}
+
+/// A pull that fails (the server answers garbage, or is gone) backs off like a push does,
+/// up to its maximum, even with nothing to send: it must not retry about once a second
+/// forever. Counted at the proxy over 15 seconds of broken answers; retrying once a
+/// second sends about 15 requests, backing off sends 5 or 6.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_pull_backs_off_with_nothing_to_send() -> TestResult {
+    let server = TestServer::start(10);
+    let proxy = CorruptingProxy::start(port_of(&server.url)).await;
+    let data = tempfile::tempdir()?;
+    let engine = open_engine(data.path(), &keychain_service()).await;
+    engine.sign_in(&proxy.url, "moderator", PASSWORD).await?;
+    wait_for_status(&engine, "the first pull", |s| s.last_synced_at.is_some()).await;
+
+    proxy.corrupt.store(true, Ordering::SeqCst);
+    let before = pulls(&proxy.requests());
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let made = pulls(&proxy.requests()) - before;
+    let status = engine.sync_status().await;
+    assert_eq!(
+        status.last_error.as_ref().map(|e| e.code),
+        Some(ErrorCode::BadResponse),
+        "{status:?}"
+    );
+    assert!(made >= 2, "the worker kept trying: {made} pulls");
+    assert!(
+        made <= 8,
+        "{made} pulls in 15 s of failures: the worker does not back off"
+    );
+    Ok(())
+}
+
+/// Requests that start a pull round (the queue list comes first in every pull).
+fn pulls(requests: &[String]) -> usize {
+    requests
+        .iter()
+        .filter(|line| line.starts_with("GET /api/v1/queues"))
+        .count()
 }

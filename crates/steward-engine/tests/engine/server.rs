@@ -141,6 +141,33 @@ impl TestServer {
         server
     }
 
+    /// Runs Python in the server's Django shell (the product's own code path, as an
+    /// admin would change roles); returns what it printed.
+    pub fn shell(&self, script: &str) -> String {
+        let output = self
+            .command()
+            .args(["manage.py", "shell", "-c", script])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "manage.py shell failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Gives a staff user a role (a Django group), or takes it away.
+    pub fn set_role(&self, username: &str, role: &str, granted: bool) {
+        let change = if granted { "add" } else { "remove" };
+        self.shell(&format!(
+            "from django.contrib.auth import get_user_model\n\
+             from django.contrib.auth.models import Group\n\
+             user = get_user_model().objects.get(username={username:?})\n\
+             user.groups.{change}(Group.objects.get_or_create(name={role:?})[0])\n"
+        ));
+    }
+
     /// Adds an open item with the given (untrusted) body to the first queue; returns its id.
     pub fn create_item(&self, title: &str, body_html: &str) -> i64 {
         let script = format!(

@@ -1,9 +1,11 @@
 //! The store on a real SQLite file, under concurrent writers.
 
+mod outbox;
+
 use steward_core::{AuditQuery, DecisionAction};
 use steward_store::{AuditRecord, ItemRecord, NewAction, Store};
 
-fn item(id: i64) -> ItemRecord {
+pub fn item(id: i64) -> ItemRecord {
     ItemRecord {
         id,
         queue_id: 1,
@@ -56,7 +58,7 @@ async fn actions_wait_for_a_download_instead_of_failing() {
         for page in 0..60 {
             let events: Vec<AuditRecord> = (page * 500 + 1..=page * 500 + 500).map(event).collect();
             downloading
-                .apply_audit_page(&events, "2026-11-24T00:00:00.000Z")
+                .apply_audit_page(&events, Some("c"), "2026-11-24T00:00:00.000Z")
                 .await
                 .unwrap();
         }
@@ -79,7 +81,8 @@ async fn actions_wait_for_a_download_instead_of_failing() {
         tokio::task::yield_now().await;
     }
     download.await.unwrap();
-    assert_eq!(store.outbox_counts().await.unwrap(), (200, 0));
+    let counts = store.outbox_counts().await.unwrap();
+    assert_eq!((counts.pending, counts.conflicts), (200, 0));
     assert_eq!(store.audit_count().await.unwrap(), 30_000);
 }
 
@@ -126,7 +129,7 @@ async fn a_target_filter_finds_exactly_that_targets_events() {
         event_on(7, "account_note", "9", "spam"),
     ];
     store
-        .apply_audit_page(&events, "2026-11-24T00:00:00.000Z")
+        .apply_audit_page(&events, Some("c"), "2026-11-24T00:00:00.000Z")
         .await
         .unwrap();
 
@@ -168,7 +171,7 @@ async fn the_log_is_checkpointed_in_the_background() {
     let before = std::fs::metadata(&path).unwrap().len();
     let events: Vec<AuditRecord> = (1..=2_000).map(event).collect();
     store
-        .apply_audit_page(&events, "2026-11-24T00:00:00.000Z")
+        .apply_audit_page(&events, Some("c"), "2026-11-24T00:00:00.000Z")
         .await
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -218,16 +221,96 @@ async fn the_old_audit_cache_is_downloaded_again_after_the_upgrade() {
         }
         pool.close().await;
     }
+    {
+        // Up to 0003 only: later migrations reset every cursor (0004).
+        let pool = sqlx::SqlitePool::connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new().filename(&path),
+        )
+        .await
+        .unwrap();
+        let mut upgrade = sqlx::migrate!("../../migrations");
+        upgrade.migrations = std::borrow::Cow::Owned(upgrade.migrations[..3].to_vec());
+        upgrade.run(&pool).await.unwrap();
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(count, 0);
+        let cursors: Vec<(String, String)> =
+            sqlx::query_as("SELECT collection, cursor FROM sync_cursors ORDER BY collection")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(cursors, vec![("items".to_string(), "c".to_string())]);
+        pool.close().await;
+    }
     let store = Store::open(&path).await.unwrap();
-    assert_eq!(store.audit_count().await.unwrap(), 0);
-    assert_eq!(store.cursor("audit").await.unwrap(), None);
-    assert_eq!(store.cursor("items").await.unwrap().as_deref(), Some("c"));
     store
         .apply_audit_page(
             &[event_on(1, "item", "7", "spam")],
+            Some("c2"),
             "2026-11-24T00:00:00.000Z",
         )
         .await
         .unwrap();
     assert_eq!(found(&store, &target("item", "7")).await, vec![1]);
+}
+
+/// Opening a cache written before migration 0004 drops every feed cursor: the server's
+/// feeds page in commit order now, with cursors of another form. The rows stay, and a
+/// feed read again from its start skips the audit events the cache already holds.
+#[tokio::test]
+async fn every_feed_is_read_again_after_the_commit_order_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite3");
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        let mut before = sqlx::migrate!("../../migrations");
+        before.migrations = std::borrow::Cow::Owned(before.migrations[..3].to_vec());
+        before.run(&pool).await.unwrap();
+        for collection in ["audit", "items", "jobs", "accounts"] {
+            sqlx::query("INSERT INTO sync_cursors VALUES (?, 'old', '2026-11-01T00:00:00Z')")
+                .bind(collection)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        pool.close().await;
+    }
+    let store = Store::open(&path).await.unwrap();
+    for collection in ["audit", "items", "jobs", "accounts"] {
+        assert_eq!(
+            store.cursor(collection).await.unwrap(),
+            None,
+            "{collection}"
+        );
+    }
+    let events: Vec<AuditRecord> = (1..=3).map(event).collect();
+    store
+        .apply_audit_page(&events, Some("after-3"), "2026-11-24T00:00:00.000Z")
+        .await
+        .unwrap();
+    store
+        .apply_audit_page(&events, Some("after-3"), "2026-11-24T00:00:00.000Z")
+        .await
+        .unwrap();
+    assert_eq!(store.audit_count().await.unwrap(), 3);
+    assert_eq!(
+        store.cursor("audit").await.unwrap().as_deref(),
+        Some("after-3")
+    );
+    assert_eq!(
+        found(
+            &store,
+            &AuditQuery {
+                text: Some("word2".into()),
+                ..AuditQuery::default()
+            }
+        )
+        .await,
+        vec![2]
+    );
 }

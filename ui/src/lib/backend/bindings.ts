@@ -10,13 +10,16 @@ export const commands = {
 	saveProfile: (name: string, serverUrl: string, production: boolean) => typedError<ProfileInfo, AppError>(__TAURI_INVOKE("save_profile", { name, serverUrl, production })),
 	switchProfile: (name: string) => typedError<AppState, AppError>(__TAURI_INVOKE("switch_profile", { name })),
 	signIn: (serverUrl: string, username: string, password: string) => typedError<SessionInfo, AppError>(__TAURI_INVOKE("sign_in", { serverUrl, username, password })),
-	signOut: () => typedError<null, AppError>(__TAURI_INVOKE("sign_out")),
+	signOut: (mode: SignOutMode) => typedError<null, AppError>(__TAURI_INVOKE("sign_out", { mode })),
+	getUnsentWork: () => typedError<UnsentWork, AppError>(__TAURI_INVOKE("get_unsent_work")),
+	listRefused: () => typedError<RefusedAction[], AppError>(__TAURI_INVOKE("list_refused")),
+	dismissRefused: (outboxId: number) => typedError<null, AppError>(__TAURI_INVOKE("dismiss_refused", { outboxId })),
 	listQueues: () => typedError<QueueSummary[], AppError>(__TAURI_INVOKE("list_queues")),
 	listQueueItems: (queueId: number) => typedError<ItemSummary[], AppError>(__TAURI_INVOKE("list_queue_items", { queueId })),
 	listItems: (queueId: number, state: ItemState, sort: ItemSort, offset: number, limit: number) => typedError<ItemPage, AppError>(__TAURI_INVOKE("list_items", { queueId, state, sort, offset, limit })),
 	getItem: (itemId: number) => typedError<ItemDetail, AppError>(__TAURI_INVOKE("get_item", { itemId })),
 	loadItemImages: (itemId: number) => typedError<string, AppError>(__TAURI_INVOKE("load_item_images", { itemId })),
-	decideItem: (itemId: number, action: DecisionAction, reasonCode: string | null, note: string | null) => typedError<ItemSummary, AppError>(__TAURI_INVOKE("decide_item", { itemId, action, reasonCode, note })),
+	decideItem: (itemId: number, action: DecisionAction, reasonCode: string | null, note: string | null) => typedError<Decided, AppError>(__TAURI_INVOKE("decide_item", { itemId, action, reasonCode, note })),
 	decideItems: (itemIds: number[], action: DecisionAction, reasonCode: string | null, note: string | null) => typedError<BulkOutcome, AppError>(__TAURI_INVOKE("decide_items", { itemIds, action, reasonCode, note })),
 	undoLast: () => typedError<UndoOutcome, AppError>(__TAURI_INVOKE("undo_last")),
 	claimItem: (itemId: number) => typedError<null, AppError>(__TAURI_INVOKE("claim_item", { itemId })),
@@ -47,6 +50,7 @@ export const events = {
 	exportProgress: makeEvent<ExportProgress, ExportProgress>("export-progress"),
 	jobsFailed: makeEvent<JobsFailed, JobsFailed>("jobs-failed"),
 	newHighPriorityItems: makeEvent<NewHighPriorityItems, NewHighPriorityItems>("new-high-priority-items"),
+	sessionChanged: makeEvent<SessionChanged, SessionChanged>("session-changed"),
 	sessionExpired: makeEvent<SessionExpired, SessionExpired>("session-expired"),
 	syncStatusChanged: makeEvent<SyncStatusChanged, SyncStatusChanged>("sync-status-changed"),
 };
@@ -182,6 +186,11 @@ export type BootstrapProgress = {
 export type BulkOutcome = {
 	queued: ItemSummary[],
 	skipped: SkippedItem[],
+	/**
+	 *  When the queued decisions go out: until then `undo_last` withdraws them. The UI's
+	 *  undo button must be gone by then.
+	 */
+	undo_until: string,
 };
 
 export type ClaimInfo = {
@@ -190,7 +199,7 @@ export type ClaimInfo = {
 };
 
 export type CollectionChanged = {
-	/**  "queues" or "items". */
+	/**  "queues", "items", "reason_templates", "accounts", "audit" or "jobs". */
 	collection: string,
 };
 
@@ -222,6 +231,13 @@ export type CountEntry = {
 	count: number,
 };
 
+/**  A decision on one item, queued. */
+export type Decided = {
+	item: ItemSummary,
+	/**  When the decision goes out: until then `undo_last` withdraws it. */
+	undo_until: string,
+};
+
 export type DecisionAction = "approve" | "remove" | "escalate" | "ignore";
 
 /**  Stable codes for everything that can go wrong, as the UI sees it. */
@@ -249,7 +265,12 @@ export type ErrorCode =
 /**  The local cache could not be read or written. */
 "storage" | 
 /**  A bug: something that should not happen did. */
-"internal";
+"internal" | 
+/**
+ *  Actions exist only in the local cache (not yet sent, in conflict or refused), and
+ *  what was asked would throw them away; the message says how many and what to do.
+ */
+"unsent_work";
 
 /**  An audit export wrote `done` of `total` rows (total unknown beyond the count cap). */
 export type ExportProgress = {
@@ -400,10 +421,39 @@ export type ReasonTemplate = {
 	actions: string[],
 };
 
+/**
+ *  An action the server refused for good (no permission, invalid, gone, or a state that
+ *  moved on), rolled back in the cache and kept here with what the user wrote.
+ */
+export type RefusedAction = {
+	outbox_id: number,
+	/**  "item", "account" or "job". */
+	target_type: string,
+	target_id: number,
+	/**
+	 *  What the cache calls the target: an item's title, an account's username, a job's
+	 *  kind; None when the cache no longer holds it.
+	 */
+	target_label: string | null,
+	/**  What was asked: "remove", "suspend", "note", "retry", ... */
+	action: string,
+	reason_code: string,
+	/**  The text the user wrote with it: a decision's or an action's note, a note's body. */
+	text: string,
+	/**  The server's reason, as it said it. */
+	message: string,
+	created_at: string,
+};
+
 export type ReportInfo = {
 	reason: string,
 	note: string,
 	created_at: string,
+};
+
+/**  The user's roles changed on the server; the UI shows the screens they now allow. */
+export type SessionChanged = {
+	session: SessionInfo,
 };
 
 /**  The session ended by itself; the UI asks the user to sign in again. */
@@ -416,6 +466,18 @@ export type SessionInfo = {
 	production: boolean,
 	user: UserInfo,
 };
+
+/**  How signing out treats actions that live only in the cache. */
+export type SignOutMode = 
+/**  Sign out only when nothing would be lost; otherwise fail with `unsent_work`. */
+"if_nothing_unsent" | 
+/**
+ *  Send every queued action now (the undo window ends), wait for the answers, then
+ *  sign out; fails with what is left when something cannot be sent.
+ */
+"send_first" | 
+/**  Sign out and throw the unsent actions away (the user was told how many). */
+"discard";
 
 export type SkippedItem = {
 	item_id: number,
@@ -430,6 +492,8 @@ export type SyncStatus = {
 	pending: number,
 	/**  Actions the server refused because its state had moved on. */
 	conflicts: number,
+	/**  Actions the server refused for good, kept until the user dismisses them. */
+	refused: number,
 	last_synced_at: string | null,
 	last_error: AppError | null,
 	/**  Set while a collection is downloaded for the first time. */
@@ -443,6 +507,25 @@ export type SyncStatusChanged = {
 export type UndoOutcome = {
 	/**  The items whose pending decisions were withdrawn. */
 	item_ids: number[],
+};
+
+/**
+ *  Actions of the signed-in user that live only in the local cache. Signing out wipes
+ *  the cache, so it asks about these first.
+ */
+export type UnsentWork = {
+	/**  Decisions on items not yet confirmed by the server. */
+	decisions: number,
+	/**  Suspensions, reactivations, forced logouts and password resets not yet confirmed. */
+	account_actions: number,
+	/**  Notes on accounts not yet confirmed. */
+	notes: number,
+	/**  Retries and cancels of jobs not yet confirmed. */
+	job_actions: number,
+	/**  Decisions the server refused because its state had moved on, not yet resolved. */
+	conflicts: number,
+	/**  Actions the server refused for good, kept with what the user wrote until dismissed. */
+	refused: number,
 };
 
 export type UserInfo = {

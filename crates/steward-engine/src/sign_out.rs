@@ -1,0 +1,195 @@
+//! Signing out, and what it must not throw away silently: actions queued in the cache
+//! (decisions, account actions, notes, job actions), conflicts and refusals. The cache is
+//! wiped on sign-out, so the user chooses: send first, or discard knowing how many.
+
+use std::time::Duration;
+
+use steward_core::{AppError, ErrorCode, RefusedAction, SignOutMode, UnsentWork};
+
+use crate::profile::{self, ProfileRecord};
+use crate::sync::Active;
+use crate::{Engine, records, store_error};
+
+/// How long signing out waits for the server to take back the user's claims, when it is
+/// not sending queued work anyway; claims end by themselves when their lease runs out.
+const RELEASE_CLAIMS_WITHIN: Duration = Duration::from_secs(3);
+
+impl Engine {
+    /// What signing out of the active profile would throw away.
+    pub async fn unsent_work(&self) -> Result<UnsentWork, AppError> {
+        self.require_active()
+            .await?
+            .store
+            .unsent_work()
+            .await
+            .map_err(store_error)
+    }
+
+    /// Actions the server refused for good, with what the user wrote and its reason.
+    pub async fn list_refused(&self) -> Result<Vec<RefusedAction>, AppError> {
+        self.require_active()
+            .await?
+            .store
+            .list_refused()
+            .await
+            .map_err(store_error)
+    }
+
+    /// Forgets a refused action the user has read.
+    pub async fn dismiss_refused(&self, outbox_id: i64) -> Result<(), AppError> {
+        let active = self.require_active().await?;
+        active
+            .store
+            .dismiss_refused(outbox_id)
+            .await
+            .map_err(store_error)?;
+        active.after_local_change().await;
+        Ok(())
+    }
+
+    /// Signs out: gives back the user's claims, revokes the session on the server,
+    /// deletes the keychain item and wipes the cache. What happens to actions that live
+    /// only in the cache is `mode`'s: refuse (`unsent_work`), send them first and wait,
+    /// or discard them.
+    pub async fn sign_out(&self, mode: SignOutMode) -> Result<(), AppError> {
+        let Some(active) = self.active.lock().await.clone() else {
+            return Ok(());
+        };
+        let me = active.user().username;
+        let claims = active
+            .store
+            .held_claims(&me, &records::now())
+            .await
+            .map_err(store_error)?;
+        match mode {
+            SignOutMode::IfNothingUnsent => {
+                let work = active.store.unsent_work().await.map_err(store_error)?;
+                if work.total() > 0 {
+                    return Err(unsent_error(&work));
+                }
+                release_claims(&active, &claims).await;
+            }
+            SignOutMode::SendFirst => {
+                let left = active.send_everything(&claims).await.map_err(|error| {
+                    AppError::new(
+                        error.code,
+                        format!(
+                            "Nothing was sent, so you are still signed in and nothing was discarded: {}",
+                            error.message
+                        ),
+                    )
+                })?;
+                if left.total() > 0 {
+                    return Err(AppError::new(
+                        ErrorCode::UnsentWork,
+                        format!(
+                            "Everything that could be sent was sent, but {} need your attention: review them, or sign out and discard them.",
+                            left.describe()
+                        ),
+                    ));
+                }
+            }
+            SignOutMode::Discard => {
+                let work = active.store.unsent_work().await.map_err(store_error)?;
+                if work.total() > 0 {
+                    tracing::warn!(discarded = %work.describe(), "signing out discards unsent work");
+                }
+                release_claims(&active, &claims).await;
+            }
+        }
+        self.end_session(&active).await
+    }
+
+    /// Revokes the session, forgets its keychain item and wipes its cache.
+    async fn end_session(&self, active: &Active) -> Result<(), AppError> {
+        {
+            let mut slot = self.active.lock().await;
+            if slot
+                .as_ref()
+                .is_some_and(|current| std::ptr::eq(current.as_ref(), active))
+            {
+                *slot = None;
+            }
+        }
+        active.stop().await;
+        let refresh = active.session.refresh_token().await;
+        if let Err(error) = active.session.client.logout(&refresh).await {
+            tracing::warn!(%error, "could not revoke the session on the server");
+        }
+        active.session.keychain.delete().await?;
+        active.store.close().await;
+        self.wipe_cache(&active.profile, &active.user().username)?;
+        let mut profiles = self.profiles.lock().await;
+        if let Some(record) = profiles.get(&active.profile.name).cloned() {
+            profiles.upsert(ProfileRecord {
+                username: None,
+                ..record
+            });
+        }
+        profile::save(&self.config.data_dir, &profiles)?;
+        tracing::info!("signed out and wiped the cache");
+        Ok(())
+    }
+}
+
+/// "You have 3 decisions and 1 note that are not on the server yet…"
+pub(crate) fn unsent_error(work: &UnsentWork) -> AppError {
+    AppError::new(
+        ErrorCode::UnsentWork,
+        format!(
+            "{} {} only on this computer. Send {} first, or discard {} and sign out.",
+            capitalized(&work.describe()),
+            if work.total() == 1 { "is" } else { "are" },
+            if work.total() == 1 { "it" } else { "them" },
+            if work.total() == 1 { "it" } else { "them" },
+        ),
+    )
+}
+
+pub(crate) fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Gives the user's claims back to the server directly (not through the outbox, which
+/// is about to be wiped), within `RELEASE_CLAIMS_WITHIN`; the rest end with their lease.
+async fn release_claims(active: &Active, claims: &[i64]) {
+    if claims.is_empty() {
+        return;
+    }
+    let client = &active.session.client;
+    let released = tokio::time::timeout(RELEASE_CLAIMS_WITHIN, async {
+        for &item_id in claims {
+            let key = uuid::Uuid::new_v4().to_string();
+            let result = active
+                .session
+                .authorized(|access| {
+                    let key = key.clone();
+                    async move {
+                        client
+                            .push_operation(
+                                &access,
+                                "release_item",
+                                item_id,
+                                &serde_json::json!({}),
+                                &key,
+                            )
+                            .await
+                    }
+                })
+                .await;
+            if let Err(error) = result {
+                tracing::info!(item_id, error = %error.to_app_error(), "a claim was not given back; it ends with its lease");
+            }
+        }
+    })
+    .await;
+    if released.is_err() {
+        tracing::info!(
+            "the server did not take the claims back in time; they end with their lease"
+        );
+    }
+}
