@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   "bad_response",
   "storage",
   "internal",
+  "unsent_work",
 ] as const satisfies readonly ErrorCode[];
 
 type MissingCodes = Exclude<ErrorCode, (typeof ERROR_CODES)[number]>;

@@ -9,6 +9,9 @@ function fakeCommands(overrides: Partial<Commands>): Commands {
     getAppState: unexpected,
     signIn: unexpected,
     signOut: unexpected,
+    getUnsentWork: unexpected,
+    listRefused: unexpected,
+    dismissRefused: unexpected,
     listQueues: unexpected,
     listQueueItems: unexpected,
     getItem: unexpected,
@@ -75,7 +78,7 @@ describe("createBackend", () => {
   });
 
   it("passes null for absent reason and note", async () => {
-    const decideItem = vi.fn(async () => ({ status: "ok" as const, data: {} as ItemSummary }));
+    const decideItem = vi.fn(async () => ({ status: "ok" as const, data: { item: {} as ItemSummary, undo_until: "" } }));
     const backend = createBackend(fakeCommands({ decideItem }));
     await backend.decideItem(7, "remove");
     expect(decideItem).toHaveBeenCalledWith(7, "remove", null, null);

@@ -8,6 +8,7 @@ import type {
   ConflictInfo,
   ConflictResolution,
   DecisionAction,
+  Decided,
   ItemDetail,
   ItemPage,
   ItemSort,
@@ -17,10 +18,14 @@ import type {
   ProfileInfo,
   QueueSummary,
   ReasonTemplate,
+  RefusedAction,
+  SessionChanged,
   SessionInfo,
+  SignOutMode,
   SyncStatus,
   SyncStatusChanged,
   UndoOutcome,
+  UnsentWork,
 } from "./bindings";
 import { toBackendError } from "./errors";
 
@@ -35,7 +40,13 @@ export type Unlisten = () => void;
 export interface Backend {
   getAppState(): Promise<AppState>;
   signIn(serverUrl: string, username: string, password: string): Promise<SessionInfo>;
-  signOut(): Promise<void>;
+  /** Signs out; what happens to actions not yet on the server is `mode`'s (see SignOutMode). */
+  signOut(mode: SignOutMode): Promise<void>;
+  /** What signing out would throw away: queued actions, conflicts and refusals. */
+  getUnsentWork(): Promise<UnsentWork>;
+  /** Actions the server refused for good, with what the user wrote and the server's reason. */
+  listRefused(): Promise<RefusedAction[]>;
+  dismissRefused(outboxId: number): Promise<void>;
   listQueues(): Promise<QueueSummary[]>;
   listQueueItems(queueId: number): Promise<ItemSummary[]>;
   getItem(itemId: number): Promise<ItemDetail>;
@@ -44,7 +55,7 @@ export interface Backend {
     action: DecisionAction,
     reasonCode?: string | null,
     note?: string | null,
-  ): Promise<ItemSummary>;
+  ): Promise<Decided>;
   decideItems(
     itemIds: number[],
     action: DecisionAction,
@@ -88,8 +99,13 @@ export function createBackend(cmds: Commands): Backend {
     getAppState: () => call("get_app_state", () => cmds.getAppState()),
     signIn: (serverUrl, username, password) =>
       call("sign_in", () => cmds.signIn(serverUrl, username, password)),
-    signOut: async () => {
-      await call("sign_out", () => cmds.signOut());
+    signOut: async (mode) => {
+      await call("sign_out", () => cmds.signOut(mode));
+    },
+    getUnsentWork: () => call("get_unsent_work", () => cmds.getUnsentWork()),
+    listRefused: () => call("list_refused", () => cmds.listRefused()),
+    dismissRefused: async (outboxId) => {
+      await call("dismiss_refused", () => cmds.dismissRefused(outboxId));
     },
     listQueues: () => call("list_queues", () => cmds.listQueues()),
     listQueueItems: (queueId) => call("list_queue_items", () => cmds.listQueueItems(queueId)),
@@ -137,7 +153,8 @@ export function onSyncStatusChanged(handler: (status: SyncStatus) => void): Prom
   );
 }
 
-/** Calls `handler` when the engine changed a cached collection ("queues" or "items"). */
+/** Calls `handler` when the engine changed a cached collection ("queues", "items",
+ * "reason_templates", "accounts", "audit" or "jobs"). */
 export function onCollectionChanged(
   handler: (collection: CollectionChanged["collection"]) => void,
 ): Promise<Unlisten> {
@@ -154,6 +171,11 @@ export function onActionRefused(handler: (error: AppError) => void): Promise<Unl
 /** The session ended by itself; the UI goes back to the sign-in screen. */
 export function onSessionExpired(handler: () => void): Promise<Unlisten> {
   return events.sessionExpired.listen(() => handler());
+}
+
+/** The user's roles changed on the server: screens follow the new session's permissions. */
+export function onSessionChanged(handler: (session: SessionInfo) => void): Promise<Unlisten> {
+  return events.sessionChanged.listen((event: { payload: SessionChanged }) => handler(event.payload.session));
 }
 
 /** New items arrived in a high-priority queue (the shell raises the OS notification). */

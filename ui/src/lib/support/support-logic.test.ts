@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { debounce } from "./debounce";
 import { RowWindow, ROW_BLOCK_SIZE } from "./row-window";
 import { blankToNull, rangeBounds } from "./time-range";
-import { allowedViews, can } from "./views";
+import { allowedViews, can, shortcutHints } from "./views";
 
 describe("debounce", () => {
   beforeEach(() => vi.useFakeTimers());
@@ -134,5 +134,25 @@ describe("RowWindow", () => {
     release();
     await first;
     expect(window.at(0)).toBe("new");
+  });
+});
+
+describe("shortcutHints", () => {
+  const admin = { permissions: ["items.view", "items.decide", "accounts.view", "audit.view", "jobs.view", "jobs.act"] };
+  const keysOf = (view: Parameters<typeof shortcutHints>[0], user = admin) =>
+    shortcutHints(view, user).flatMap((hint) => hint.keys);
+
+  it("shows the decision keys on triage only", () => {
+    expect(keysOf("triage")).toEqual(expect.arrayContaining(["a", "r", "e", "i", "u", "x"]));
+    for (const view of ["accounts", "audit", "jobs"] as const) {
+      for (const key of ["a", "e", "i", "u", "x", "?"]) expect(keysOf(view)).not.toContain(key);
+    }
+  });
+
+  it("shows each screen's own keys", () => {
+    expect(keysOf("accounts")).toEqual(["j", "k", "/", "Ctrl K"]);
+    expect(keysOf("audit")).toEqual(["j", "k", "/", "Esc", "Ctrl K"]);
+    expect(keysOf("jobs")).toEqual(["j", "k", "r", "Ctrl K"]);
+    expect(keysOf("jobs", { permissions: ["jobs.view"] })).toEqual(["j", "k", "Ctrl K"]);
   });
 });

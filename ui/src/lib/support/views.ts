@@ -20,3 +20,41 @@ export function allowedViews(user: Pick<UserInfo, "permissions">): View[] {
 export function can(user: Pick<UserInfo, "permissions">, permission: string): boolean {
   return user.permissions.includes(permission);
 }
+
+/** A shortcut shown in the status bar: its keys and what they do. */
+export type ShortcutHint = { keys: string[]; label: string };
+
+/**
+ * The keys each screen answers to, for the status bar: a screen shows its own, never
+ * another's (triage's decision keys do nothing on the accounts screen). Jobs' `r` shows
+ * only to those who may retry.
+ */
+export function shortcutHints(view: View, user: Pick<UserInfo, "permissions">): ShortcutHint[] {
+  const commands: ShortcutHint = { keys: ["Ctrl K"], label: "commands" };
+  switch (view) {
+    case "triage":
+      return [
+        { keys: ["j", "k"], label: "move" },
+        { keys: ["a", "r", "e", "i"], label: "decide" },
+        { keys: ["u"], label: "undo" },
+        { keys: ["x"], label: "select" },
+        { keys: ["?"], label: "help" },
+        commands,
+      ];
+    case "accounts":
+      return [{ keys: ["j", "k"], label: "move" }, { keys: ["/"], label: "search" }, commands];
+    case "audit":
+      return [
+        { keys: ["j", "k"], label: "move" },
+        { keys: ["/"], label: "search" },
+        { keys: ["Esc"], label: "close event" },
+        commands,
+      ];
+    case "jobs":
+      return [
+        { keys: ["j", "k"], label: "move" },
+        ...(can(user, "jobs.act") ? [{ keys: ["r"], label: "retry" }] : []),
+        commands,
+      ];
+  }
+}
