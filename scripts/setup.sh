@@ -14,7 +14,7 @@ APT_PACKAGES=(
   build-essential pkg-config curl file libssl-dev libxdo-dev
   libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev
   libayatana-appindicator3-dev librsvg2-dev
-  xvfb xauth x11-utils imagemagick webkit2gtk-driver
+  xvfb xauth x11-utils imagemagick webkit2gtk-driver xdotool xclip
   dbus dbus-daemon gnome-keyring libsecret-tools dunst
   postgresql
 )

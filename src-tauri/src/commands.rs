@@ -316,3 +316,11 @@ pub async fn retry_matching_jobs(
 ) -> Result<JobBulkOutcome, AppError> {
     engine.retry_matching_jobs(query).await
 }
+
+/// The UI says whether the keyboard focus is inside an item's content frame; while it
+/// is, the shell hands the triage keys pressed there to the UI (see content_keys).
+#[tauri::command]
+#[specta::specta]
+pub fn set_content_focus(focus: State<'_, crate::content_keys::ContentFocus>, focused: bool) {
+    focus.set(focused);
+}

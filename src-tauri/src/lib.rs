@@ -4,6 +4,7 @@
 //! (see `commands`) and turns engine events into typed Tauri events.
 
 mod commands;
+pub mod content_keys;
 mod events;
 pub mod notifications;
 pub mod rendering;
@@ -60,6 +61,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::count_matching_jobs,
             commands::act_on_jobs,
             commands::retry_matching_jobs,
+            commands::set_content_focus,
         ])
         .events(tauri_specta::collect_events![
             events::SyncStatusChanged,
@@ -70,6 +72,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             events::NewHighPriorityItems,
             events::JobsFailed,
             events::ExportProgress,
+            content_keys::ContentKey,
         ])
         .dangerously_cast_bigints_to_number()
         .disable_serde_phases()
@@ -109,9 +112,12 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
+            let content_focus = content_keys::ContentFocus::default();
             if let Some(window) = app.get_webview_window("main") {
                 rendering::apply(&window, rendering::Rendering::detect());
+                content_keys::install(&window, content_focus.clone());
             }
+            app.manage(content_focus);
             if let Err(error) = tray::create(app.handle()) {
                 // A desktop without a tray (some Wayland shells) still gets the window.
                 tracing::warn!(%error, "no tray icon");

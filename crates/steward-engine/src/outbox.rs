@@ -113,9 +113,7 @@ pub async fn push_row(
                     job: body.get("current_job").and_then(job_of),
                     ..ServerChanges::default()
                 };
-                if matches!(row.kind.as_str(), "claim_item" | "release_item") {
-                    // Claims are taken and given back as the moderator moves: a lost one
-                    // is shown on the item, not kept as something the user asked for.
+                if is_claim(&row.kind) {
                     store.complete_push(row.id, &changes).await?;
                 } else {
                     store
@@ -128,6 +126,17 @@ pub async fn push_row(
                     target_id: row.target_id,
                 })
             }
+        }
+        PushDisposition::Rejected if is_claim(&row.kind) => {
+            // A claim is not something the user asked for: roll it back and say so once.
+            store
+                .complete_push(row.id, &ServerChanges::default())
+                .await?;
+            Ok(PushStep::Refused {
+                error: message,
+                kind: row.kind.clone(),
+                target_id: row.target_id,
+            })
         }
         PushDisposition::Rejected => {
             store
@@ -143,6 +152,12 @@ pub async fn push_row(
             retry(store, &row, message).await
         }
     }
+}
+
+/// Claims are taken and given back as the moderator moves, not asked for: a refused one
+/// is rolled back and reported, never kept in the list of refused actions.
+fn is_claim(kind: &str) -> bool {
+    matches!(kind, "claim_item" | "release_item")
 }
 
 async fn retry(store: &Store, row: &OutboxRow, error: AppError) -> Result<PushStep, StoreError> {

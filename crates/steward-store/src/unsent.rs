@@ -87,7 +87,7 @@ impl Store {
         let found = sqlx::query(
             "SELECT o.id, o.kind, o.target_id, o.payload_json, o.last_error, o.created_at,
                     CASE
-                      WHEN o.kind = 'decide_item' THEN (SELECT title FROM items WHERE id = o.target_id)
+                      WHEN o.kind IN ('decide_item', 'claim_item', 'release_item') THEN (SELECT title FROM items WHERE id = o.target_id)
                       WHEN o.kind IN ('account_action', 'add_account_note') THEN (SELECT username FROM accounts WHERE id = o.target_id)
                       ELSE (SELECT kind FROM jobs WHERE id = o.target_id)
                     END AS label

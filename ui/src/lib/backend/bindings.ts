@@ -41,12 +41,18 @@ export const commands = {
 	countMatchingJobs: (query: JobQuery) => typedError<number, AppError>(__TAURI_INVOKE("count_matching_jobs", { query })),
 	actOnJobs: (jobIds: number[], action: JobAction) => typedError<JobBulkOutcome, AppError>(__TAURI_INVOKE("act_on_jobs", { jobIds, action })),
 	retryMatchingJobs: (query: JobQuery) => typedError<JobBulkOutcome, AppError>(__TAURI_INVOKE("retry_matching_jobs", { query })),
+	/**
+	 *  The UI says whether the keyboard focus is inside an item's content frame; while it
+	 *  is, the shell hands the triage keys pressed there to the UI (see content_keys).
+	 */
+	setContentFocus: (focused: boolean) => __TAURI_INVOKE<void>("set_content_focus", { focused }),
 };
 
 /** Events */
 export const events = {
 	actionRefused: makeEvent<ActionRefused, ActionRefused>("action-refused"),
 	collectionChanged: makeEvent<CollectionChanged, CollectionChanged>("collection-changed"),
+	contentKey: makeEvent<ContentKey, ContentKey>("content-key"),
 	exportProgress: makeEvent<ExportProgress, ExportProgress>("export-progress"),
 	jobsFailed: makeEvent<JobsFailed, JobsFailed>("jobs-failed"),
 	newHighPriorityItems: makeEvent<NewHighPriorityItems, NewHighPriorityItems>("new-high-priority-items"),
@@ -225,6 +231,17 @@ export type ConflictResolution =
 { kind: "drop" } | 
 /**  Decide again on the server's current version. */
 { kind: "decide_again"; action: DecisionAction; reason_code: string | null; note: string | null };
+
+/**
+ *  A triage key pressed while the focus was inside a content frame; `key` is what a
+ *  KeyboardEvent's `key` would say ("j", "Enter", "ArrowDown").
+ */
+export type ContentKey = {
+	key: string,
+	ctrl: boolean,
+	alt: boolean,
+	shift: boolean,
+};
 
 export type CountEntry = {
 	key: string,

@@ -5,6 +5,7 @@ export {
   createBackend,
   onActionRefused,
   onCollectionChanged,
+  onContentKey,
   onNewHighPriorityItems,
   onSessionChanged,
   onSessionExpired,

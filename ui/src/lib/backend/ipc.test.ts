@@ -30,6 +30,7 @@ function fakeCommands(overrides: Partial<Commands>): Commands {
     switchProfile: unexpected,
     syncNow: unexpected,
     getSyncStatus: unexpected,
+    setContentFocus: unexpected,
     ...overrides,
   } as Commands;
 }

@@ -7,6 +7,7 @@ import type {
   CollectionChanged,
   ConflictInfo,
   ConflictResolution,
+  ContentKey,
   DecisionAction,
   Decided,
   ItemDetail,
@@ -76,6 +77,8 @@ export interface Backend {
   loadItemImages(itemId: number): Promise<string>;
   syncNow(): Promise<SyncStatus>;
   getSyncStatus(): Promise<SyncStatus>;
+  /** Tells the shell the keyboard focus is (or is no longer) inside an item's content frame. */
+  setContentFocus(focused: boolean): Promise<void>;
 }
 
 /**
@@ -135,6 +138,9 @@ export function createBackend(cmds: Commands): Backend {
     loadItemImages: (itemId) => call("load_item_images", () => cmds.loadItemImages(itemId)),
     syncNow: () => call("sync_now", () => cmds.syncNow()),
     getSyncStatus: () => call("get_sync_status", () => cmds.getSyncStatus()),
+    setContentFocus: async (focused) => {
+      await call("set_content_focus", async () => ({ status: "ok" as const, data: await cmds.setContentFocus(focused) }));
+    },
   };
 }
 
@@ -176,6 +182,11 @@ export function onSessionExpired(handler: () => void): Promise<Unlisten> {
 /** The user's roles changed on the server: screens follow the new session's permissions. */
 export function onSessionChanged(handler: (session: SessionInfo) => void): Promise<Unlisten> {
   return events.sessionChanged.listen((event: { payload: SessionChanged }) => handler(event.payload.session));
+}
+
+/** A triage key pressed while the focus was inside an item's content (see content_keys.rs). */
+export function onContentKey(handler: (key: ContentKey) => void): Promise<Unlisten> {
+  return events.contentKey.listen((event: { payload: ContentKey }) => handler(event.payload));
 }
 
 /** New items arrived in a high-priority queue (the shell raises the OS notification). */
