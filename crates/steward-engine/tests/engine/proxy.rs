@@ -204,3 +204,46 @@ fn pulls(requests: &[String]) -> usize {
         .filter(|line| line.starts_with("GET /api/v1/queues"))
         .count()
 }
+
+/// A refresh whose answer never arrives (the laptop slept, a profile switch aborted the
+/// worker) must not sign the user out: the server rotated the token, the engine still
+/// holds the spent one and presents it again, and the server's grace window gives it a
+/// new pair instead of revoking the whole session as if the token had been stolen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_refresh_answer_does_not_sign_the_user_out() -> TestResult {
+    let server = TestServer::start_with(6, &[("STEWARD_ACCESS_TOKEN_TTL", "2")]);
+    let proxy = CorruptingProxy::start(port_of(&server.url)).await;
+    let data = tempfile::tempdir()?;
+    let engine = open_engine(data.path(), &keychain_service()).await;
+    engine.sign_in(&proxy.url, "moderator", PASSWORD).await?;
+    engine.sync_now().await?;
+
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    proxy
+        .lose_next_refresh_answer
+        .store(true, Ordering::SeqCst);
+    let refreshes = |proxy: &CorruptingProxy| {
+        proxy
+            .requests()
+            .iter()
+            .filter(|line| line.contains("/auth/refresh"))
+            .count()
+    };
+    let before = refreshes(&proxy);
+    let _ = engine.sync_now().await;
+    assert!(refreshes(&proxy) > before, "the expired access token was refreshed");
+    assert!(
+        !proxy.lose_next_refresh_answer.load(Ordering::SeqCst),
+        "the refresh's answer was lost"
+    );
+
+    let status = engine.sync_now().await?;
+    assert!(status.online && status.last_error.is_none(), "{status:?}");
+    let state = engine.app_state().await;
+    assert!(state.session.is_some(), "{:?}", state.needs_sign_in_reason);
+    // Several more refreshes later the session still stands.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let status = engine.sync_now().await?;
+    assert!(status.online && status.last_error.is_none(), "{status:?}");
+    Ok(())
+}
