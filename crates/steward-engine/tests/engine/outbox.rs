@@ -445,3 +445,47 @@ async fn kill_child() -> TestResult {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A note longer than the server takes is refused while the moderator still has it in
+/// front of them, before anything is queued; one at the limit (counted in characters, not
+/// bytes) goes through and reaches the server whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_the_server_would_refuse_is_refused_before_it_is_queued() -> TestResult {
+    let server = TestServer::start(6);
+    let data = tempfile::tempdir()?;
+    let engine = open_engine(data.path(), &keychain_service()).await;
+    engine.sign_in(&server.url, "moderator", PASSWORD).await?;
+    engine.sync_now().await?;
+    let queue = engine
+        .list_queues()
+        .await?
+        .into_iter()
+        .max_by_key(|q| q.open_count)
+        .unwrap();
+    let item = engine.list_queue_items(queue.id).await?.remove(0);
+
+    let too_long = "é".repeat(4001);
+    let error = engine
+        .decide_item(item.id, DecisionAction::Remove, None, Some(too_long))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, ErrorCode::InvalidInput, "{error:?}");
+    assert!(error.message.contains("4000"), "{}", error.message);
+    assert_eq!(engine.sync_status().await.pending, 0, "nothing was queued");
+
+    let at_limit = "é".repeat(4000);
+    engine
+        .decide_item(
+            item.id,
+            DecisionAction::Remove,
+            None,
+            Some(at_limit.clone()),
+        )
+        .await?;
+    wait_for_status(&engine, "the push", |s| s.pending == 0 && s.refused == 0).await;
+    let admin = server.admin_token().await;
+    let events = decide_events(&server, &admin, item.id).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["data"]["note"].as_str(), Some(at_limit.as_str()));
+    Ok(())
+}
