@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class StewardConfig(AppConfig):
@@ -9,3 +10,9 @@ class StewardConfig(AppConfig):
     def ready(self):
         # Registers the OpenAPI extension for the bearer token authentication class.
         from steward import schema  # noqa: F401
+        from steward.feed_stamps import restore_sqlite_triggers
+
+        # A later migration that rebuilds a SQLite table drops its feed_seq triggers.
+        post_migrate.connect(
+            restore_sqlite_triggers, sender=self, dispatch_uid="steward_feed_stamps"
+        )

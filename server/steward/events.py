@@ -3,9 +3,11 @@
 Each event says "collection X has changed up to cursor C":
 
     event: changed
-    data: {"collection": "items", "cursor": "<the feed's cursor of its newest row>"}
+    data: {"collection": "items", "cursor": "<the feed's cursor of the last row it serves>"}
 
-and the client then pulls that collection's delta feed with its own cursor. The stream is
+and the client then pulls that collection's delta feed with its own cursor. The cursor is
+computed under the same horizon as the feeds (feeds.py), so a poke never names a row the
+feed does not serve yet, and rows the horizon releases later move it. The stream is
 an optimisation: polling the same feeds stays correct, so nothing is lost when the stream
 drops, and the server keeps no per-client state.
 
@@ -33,8 +35,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from steward import services
+from steward.feeds import decode_cursor, newest_cursor
 from steward.models import AuditEvent, Item, Job, Member, ReasonTemplate
-from steward.pagination import encode_cursor
 from steward.permissions import HasAnyRole, has_permission_code
 from steward.serializers import ErrorSerializer
 
@@ -90,29 +92,27 @@ def visible_collections(user) -> list[str]:
     return sorted(collections)
 
 
-def _newest_cursor(model):
-    row = model.objects.order_by("-updated_at", "-id").values_list("updated_at", "id").first()
-    return encode_cursor(*row) if row else None
-
-
-def _queues_cursor():
-    queue = services.queue_queryset().order_by("-changed_at", "-id").first()
-    return encode_cursor(queue.changed_at, queue.id) if queue else None
-
-
-def _audit_cursor():
-    newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
-    return str(newest) if newest is not None else None
-
-
+# Each poke names the cursor of the last row its feed serves now, under the same horizon
+# (feeds.py): a poke never names a row the feed holds back, and a row that the horizon
+# releases moves the cursor, so the stream pokes for it then.
 CURSORS = {
-    "items": lambda: _newest_cursor(Item),
-    "queues": _queues_cursor,
-    "reason_templates": lambda: _newest_cursor(ReasonTemplate),
-    "accounts": lambda: _newest_cursor(Member),
-    "audit": _audit_cursor,
-    "jobs": lambda: _newest_cursor(Job),
+    "items": lambda: newest_cursor(Item.objects.all()),
+    "queues": lambda: newest_cursor(services.queue_queryset(), field="changed_seq"),
+    "reason_templates": lambda: newest_cursor(ReasonTemplate.objects.all()),
+    "accounts": lambda: newest_cursor(Member.objects.all()),
+    "audit": lambda: newest_cursor(AuditEvent.objects.all()),
+    "jobs": lambda: newest_cursor(Job.objects.all()),
 }
+
+
+def moved_forward(previous: str | None, current: str | None) -> bool:
+    """Whether `current` names rows past `previous`. The newest row a feed serves can
+    step back (it changed again, and its new stamp waits above the horizon); that brings
+    nothing new, so it is no reason to poke. Every row the horizon releases later sorts
+    after everything served before it, so a forward move misses nothing."""
+    if current is None:
+        return False
+    return previous is None or decode_cursor(current) > decode_cursor(previous)
 
 
 def snapshot(collections) -> dict:
@@ -149,7 +149,7 @@ async def asgi_stream(collections):
         while time.monotonic() - started < lifetime:
             current = await take_snapshot(collections)
             for name, cursor in current.items():
-                if name not in sent or sent[name] != cursor:
+                if name not in sent or moved_forward(sent[name], cursor):
                     event_id += 1
                     sent[name] = cursor
                     last_sent = time.monotonic()
@@ -193,8 +193,9 @@ class EventStreamView(_view_base()):
                 EventMessageSerializer,
                 description='`event: changed` with data {"collection", "cursor"} per '
                 "collection the user may read: first the current cursors, then one event "
-                "whenever a collection's newest cursor moves (ASGI only; under WSGI the "
-                "stream ends after the current cursors).",
+                "whenever a collection's feed serves rows past the cursor last announced "
+                "(ASGI only; under WSGI the stream ends after the current cursors). A cursor "
+                "is the one the collection's feed gives for its last row served now.",
             ),
             401: OpenApiResponse(ErrorSerializer, description="not_authenticated."),
             403: OpenApiResponse(ErrorSerializer, description="permission_denied."),

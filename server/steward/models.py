@@ -13,6 +13,12 @@ from django.db import models
 from django.utils import timezone
 
 
+def feed_seq_field():
+    """The position of a row in its delta feed, written by the database on every INSERT and
+    UPDATE (see feed_stamps.py); feeds page on (feed_seq, id). Never set it from Python."""
+    return models.BigIntegerField(db_default=0, editable=False)
+
+
 class Member(models.Model):
     """An end user of the product whose content is moderated."""
 
@@ -35,9 +41,10 @@ class Member(models.Model):
     joined_at = models.DateTimeField()
     last_seen_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    feed_seq = feed_seq_field()
 
     class Meta:
-        indexes = [models.Index(fields=["updated_at", "id"], name="steward_member_delta")]
+        indexes = [models.Index(fields=["feed_seq", "id"], name="steward_member_feed")]
 
     def __str__(self):
         return self.username
@@ -76,9 +83,11 @@ class Queue(models.Model):
     priority = models.IntegerField(default=0, help_text="Higher is more urgent.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    feed_seq = feed_seq_field()
 
     class Meta:
         ordering = ["-priority", "id"]
+        indexes = [models.Index(fields=["feed_seq", "id"], name="steward_queue_feed")]
 
     def __str__(self):
         return self.name
@@ -111,11 +120,12 @@ class Item(models.Model):
     claim_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    feed_seq = feed_seq_field()
 
     class Meta:
         indexes = [
-            models.Index(fields=["updated_at", "id"], name="steward_item_delta"),
-            models.Index(fields=["queue", "updated_at", "id"], name="steward_item_queue_delta"),
+            models.Index(fields=["feed_seq", "id"], name="steward_item_feed"),
+            models.Index(fields=["queue", "feed_seq", "id"], name="steward_item_queue_feed"),
             models.Index(fields=["queue", "state", "created_at"], name="steward_item_queue_open"),
         ]
 
@@ -185,10 +195,11 @@ class ReasonTemplate(models.Model):
     position = models.IntegerField(default=0)
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    feed_seq = feed_seq_field()
 
     class Meta:
         ordering = ["scope", "position", "id"]
-        indexes = [models.Index(fields=["updated_at", "id"], name="steward_reason_delta")]
+        indexes = [models.Index(fields=["feed_seq", "id"], name="steward_reason_feed")]
         constraints = [
             models.UniqueConstraint(fields=["scope", "code"], name="steward_reason_scope_code")
         ]
@@ -216,10 +227,12 @@ class AuditEvent(models.Model):
     target_id = models.CharField(max_length=64)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    feed_seq = feed_seq_field()
 
     class Meta:
         ordering = ["id"]
         indexes = [
+            models.Index(fields=["feed_seq", "id"], name="steward_audit_feed"),
             models.Index(fields=["actor_username", "id"], name="steward_audit_actor"),
             models.Index(fields=["action", "id"], name="steward_audit_action"),
             models.Index(fields=["target_type", "target_id", "id"], name="steward_audit_target"),
@@ -330,11 +343,12 @@ class Job(models.Model):
     last_traceback = models.TextField(blank=True)
     result = models.JSONField(null=True, blank=True)
     task_result_id = models.CharField(max_length=64, blank=True)
+    feed_seq = feed_seq_field()
 
     class Meta:
         ordering = ["id"]
         indexes = [
-            models.Index(fields=["updated_at", "id"], name="steward_job_delta"),
+            models.Index(fields=["feed_seq", "id"], name="steward_job_feed"),
             models.Index(fields=["status", "kind", "id"], name="steward_job_status"),
         ]
 

@@ -305,12 +305,16 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 class AuditPageSerializer(serializers.Serializer):
     results = AuditEventSerializer(many=True)
-    next_cursor = serializers.CharField(allow_null=True)
+    next_cursor = serializers.CharField(
+        allow_null=True,
+        help_text="Opaque cursor of the page's last event: pass it as `cursor` for the next "
+        "page. Null when the page is empty (keep the cursor you had).",
+    )
     has_more = serializers.BooleanField()
     total = serializers.IntegerField(
         allow_null=True,
         required=False,
-        help_text="Rows in the whole feed; on the first page (no cursor) only.",
+        help_text="Events in the whole feed; on a first page (no cursor, no after_id) only.",
     )
 
 

@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotFound
 
 from steward import jobs as job_kinds
 from steward.errors import Conflict, validation_error
+from steward.feeds import feed_page
 from steward.models import (
     AuditEvent,
     Decision,
@@ -25,7 +26,7 @@ from steward.models import (
     ReasonTemplate,
     Report,
 )
-from steward.pagination import Page, id_page, keyset_page
+from steward.pagination import Page, id_page
 
 ACTION_TO_STATE = {
     Decision.Action.APPROVE: Item.State.APPROVED,
@@ -53,7 +54,13 @@ def record_audit(actor, action: str, target_type: str, target_id, data: dict) ->
     )
 
 
-def list_audit(filters: dict, after_id: int | None, limit: int) -> Page:
+def list_audit(filters: dict, after_id: int | None, cursor: str | None, limit: int) -> Page:
+    """The audit feed: (feed_seq, id) pages under the horizon, like every delta feed.
+
+    `after_id` is only a filter (events with a larger id), kept for clients that paged by
+    id; paging by id alone misses events whose transaction commits after a larger id's.
+    A page is a first page, with `total`, when it has neither a cursor nor an after_id.
+    """
     queryset = AuditEvent.objects.all()
     if filters.get("actor"):
         queryset = queryset.filter(actor_username=filters["actor"])
@@ -64,7 +71,9 @@ def list_audit(filters: dict, after_id: int | None, limit: int) -> Page:
         queryset = queryset.filter(created_at__gt=filters["created_after"])
     if filters.get("created_before"):
         queryset = queryset.filter(created_at__lt=filters["created_before"])
-    return id_page(queryset, after_id, limit)
+    if after_id:
+        queryset = queryset.filter(id__gt=after_id)
+    return feed_page(queryset, cursor, limit, param="cursor", count_total=not after_id)
 
 
 # Queues
@@ -76,8 +85,9 @@ def queue_queryset():
         open_count=Count("items", filter=open_items),
         oldest_open_at=Min("items__created_at", filter=open_items),
         items_updated_at=Max("items__updated_at"),
-        # A queue changes when it or any of its items changes (its counts move).
-        changed_at=Greatest("updated_at", Coalesce(Max("items__updated_at"), "updated_at")),
+        # A queue changes when it or any of its items changes (its counts move), so its
+        # place in the feed is the latest stamp of the two.
+        changed_seq=Greatest("feed_seq", Coalesce(Max("items__feed_seq"), "feed_seq")),
     )
 
 
@@ -86,7 +96,7 @@ def list_queues():
 
 
 def queues_page(cursor: str | None, limit: int) -> Page:
-    return keyset_page(queue_queryset(), cursor, limit, field="changed_at")
+    return feed_page(queue_queryset(), cursor, limit, field="changed_seq")
 
 
 # Items
@@ -111,7 +121,7 @@ def list_items(queue_id: int | None, cursor: str | None, limit: int) -> Page:
         if not Queue.objects.filter(pk=queue_id).exists():
             raise validation_error("queue", f"No queue with id {queue_id}.")
         queryset = queryset.filter(queue_id=queue_id)
-    return keyset_page(queryset, cursor, limit)
+    return feed_page(queryset, cursor, limit)
 
 
 def _claim_is_held_by_other(item: Item, user, now) -> bool:
@@ -267,7 +277,7 @@ def reason_templates_page(scope: str | None, cursor: str | None, limit: int) -> 
     queryset = ReasonTemplate.objects.all()
     if scope:
         queryset = queryset.filter(scope=scope)
-    return keyset_page(queryset, cursor, limit)
+    return feed_page(queryset, cursor, limit)
 
 
 # Accounts (members of the product)
@@ -292,7 +302,7 @@ def get_account(account_id: int) -> Member:
 
 
 def accounts_page(query: str | None, status: str | None, cursor: str | None, limit: int) -> Page:
-    """Search and delta feed in one: filters narrow the (updated_at, id) keyset feed."""
+    """Search and delta feed in one: filters narrow the (feed_seq, id) keyset feed."""
     queryset = Member.objects.all()
     if query:
         queryset = queryset.filter(
@@ -302,7 +312,7 @@ def accounts_page(query: str | None, status: str | None, cursor: str | None, lim
         )
     if status:
         queryset = queryset.filter(status=status)
-    page = keyset_page(queryset, cursor, limit)
+    page = feed_page(queryset, cursor, limit)
     counted = {m.pk: m for m in account_queryset().filter(pk__in=[m.pk for m in page.rows])}
     page.rows = [counted[m.pk] for m in page.rows]
     return page
@@ -429,7 +439,7 @@ def filter_jobs(queryset, filters: dict):
 
 
 def jobs_page(filters: dict, cursor: str | None, limit: int) -> Page:
-    return keyset_page(filter_jobs(Job.objects.all(), filters), cursor, limit)
+    return feed_page(filter_jobs(Job.objects.all(), filters), cursor, limit)
 
 
 RETRYABLE = (Job.Status.FAILED, Job.Status.CANCELLED)

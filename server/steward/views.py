@@ -79,11 +79,18 @@ _ERROR_DESCRIPTIONS = {
 }
 
 LIMIT = OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 500, default 100.")
+CURSOR_RULES = (
+    "Pages are ordered by the database's commit stamps (feed_seq, id) and serve only rows "
+    "that no transaction still running can be ordered before, so following next_cursor "
+    "never misses a committed row; a row changed again moves to the end of the feed. A "
+    "cursor from before stamps (an updated_at cursor) restarts the feed from the beginning: "
+    "the page is a first page, with total."
+)
 UPDATED_AFTER = OpenApiParameter(
     "updated_after",
     OpenApiTypes.STR,
     description="Opaque cursor: the next_cursor of the previous page (empty or absent: "
-    "from the beginning).",
+    "from the beginning). " + CURSOR_RULES,
 )
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -253,8 +260,9 @@ class QueueListView(StewardAPIView):
                 "updated_after",
                 OpenApiTypes.STR,
                 description="Delta mode when present (empty: from the beginning): pages by "
-                "(updated_at, id) and returns next_cursor and has_more. Without it, every "
-                "queue by priority and next_cursor null.",
+                "the later stamp of the queue and its items, and returns next_cursor and "
+                "has_more. Without it, every queue by priority and next_cursor null. "
+                + CURSOR_RULES,
             ),
             LIMIT,
         ],
@@ -262,8 +270,8 @@ class QueueListView(StewardAPIView):
     )
     def get(self, request):
         if "updated_after" in request.query_params:
-            # Delta mode: keyset over (changed_at, id), where a queue changes whenever one
-            # of its items does (its counts move).
+            # Delta mode: keyset over (changed_seq, id), where a queue changes whenever
+            # one of its items does (its counts move).
             limit = parse_limit(request.query_params.get("limit"))
             page = services.queues_page(request.query_params.get("updated_after"), limit)
             return _page_response(QueueSerializer, page)
@@ -279,12 +287,8 @@ class ItemListView(StewardAPIView):
         operation_id="items_list",
         parameters=[
             OpenApiParameter("queue", OpenApiTypes.INT, description="Only this queue's items."),
-            OpenApiParameter(
-                "updated_after",
-                OpenApiTypes.STR,
-                description="Opaque cursor: the next_cursor of the previous page.",
-            ),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 500, default 100."),
+            UPDATED_AFTER,
+            LIMIT,
         ],
         responses={200: ItemPageSerializer, **errors(400, 401, 403)},
     )
@@ -384,7 +388,19 @@ class AuditListView(StewardAPIView):
     @extend_schema(
         operation_id="audit_list",
         parameters=[
-            OpenApiParameter("after_id", OpenApiTypes.INT, description="Events with a larger id."),
+            OpenApiParameter(
+                "cursor",
+                OpenApiTypes.STR,
+                description="Opaque cursor: the next_cursor of the previous page (empty or "
+                "absent: from the beginning). " + CURSOR_RULES,
+            ),
+            OpenApiParameter(
+                "after_id",
+                OpenApiTypes.INT,
+                description="Only events with a larger id: a filter, kept for clients that "
+                "paged by id. Paging by id alone can miss an event whose transaction "
+                "commits after a larger id's; follow next_cursor with `cursor` instead.",
+            ),
             OpenApiParameter("actor", OpenApiTypes.STR, description="Actor username."),
             OpenApiParameter("action", OpenApiTypes.STR, description="e.g. item.decide"),
             OpenApiParameter("target_type", OpenApiTypes.STR),
@@ -407,7 +423,7 @@ class AuditListView(StewardAPIView):
             "created_after": _datetime_param(request, "created_after"),
             "created_before": _datetime_param(request, "created_before"),
         }
-        page = services.list_audit(filters, after_id, limit)
+        page = services.list_audit(filters, after_id, params.get("cursor"), limit)
         return Response(
             {
                 "results": AuditEventSerializer(page.rows, many=True).data,
@@ -434,7 +450,7 @@ class ReasonTemplateListView(StewardAPIView):
                 "updated_after",
                 OpenApiTypes.STR,
                 description="Delta mode when present (empty: from the beginning): inactive "
-                "templates included, with next_cursor and has_more.",
+                "templates included, with next_cursor and has_more. " + CURSOR_RULES,
             ),
             LIMIT,
         ],

@@ -12,6 +12,12 @@ from steward import auth
 from steward.models import Item, Member, Queue, Report
 
 PASSWORD = "correct horse battery staple"
+
+# For tests that write and then read a delta feed. A feed serves only rows below the
+# horizon under which no transaction can still commit; on PostgreSQL a test that runs
+# inside one transaction is itself still running, so its own rows would wait there
+# forever, and every write in it shares one stamp. These tests commit for real.
+commits = pytest.mark.django_db(transaction=True)
 _counter = itertools.count(1)
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from steward.models import AuditEvent, Item, Job, Member, MemberNote
+from steward.tests.conftest import commits
 
 ACCOUNTS = "/api/v1/accounts"
 
@@ -15,6 +16,7 @@ def act(client, member, body, key=None):
     return client.post(f"{ACCOUNTS}/{member.id}/actions", body, format="json", **headers)
 
 
+@commits
 def test_search_finds_by_username_email_and_status(support_client, make_member):
     alice = make_member("alice")
     alice.email = "alice@example.com"
@@ -177,6 +179,7 @@ def test_history_lists_decisions_on_their_content_and_account_events(
     assert [e["action"] for e in history["account_events"]] == ["account.suspend"]
 
 
+@commits
 def test_accounts_delta_feed_sees_actions(support_client, make_member):
     first, second = make_member(), make_member()
     page = support_client.get(ACCOUNTS, {"updated_after": "", "limit": 1}).json()
@@ -188,6 +191,7 @@ def test_accounts_delta_feed_sees_actions(support_client, make_member):
     assert [a["id"] for a in changed["results"]] == [first.id]
 
 
+@commits
 def test_suspension_moves_the_authors_items_in_the_items_feed(
     support_client, moderator_client, make_member, make_item
 ):

@@ -1,4 +1,4 @@
-"""Delta feeds of queues and reason templates: keyset over (updated_at, id), opt-in with
+"""Delta feeds of queues and reason templates: keyset over (feed_seq, id), opt-in with
 updated_after so the plain lists keep their shape."""
 
 from datetime import timedelta
@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from steward.models import Queue, ReasonTemplate
+from steward.tests.conftest import commits
 
 
 def test_plain_queue_list_keeps_priority_order_and_null_cursor(moderator_client, make_queue):
@@ -15,10 +16,11 @@ def test_plain_queue_list_keeps_priority_order_and_null_cursor(moderator_client,
     assert body["next_cursor"] is None
 
 
+@commits
 def test_queue_feed_pages_and_moves_when_an_item_changes(moderator_client, make_queue, make_item):
-    stamp = timezone.now() - timedelta(hours=1)
     queues = [make_queue() for _ in range(3)]
-    Queue.objects.update(updated_at=stamp)  # ties on updated_at: the id breaks them
+    # One UPDATE: on PostgreSQL all three share the transaction's stamp, and id breaks ties.
+    Queue.objects.update(updated_at=timezone.now() - timedelta(hours=1))
     first = moderator_client.get("/api/v1/queues", {"updated_after": "", "limit": 2}).json()
     assert [q["id"] for q in first["results"]] == [queues[0].id, queues[1].id]
     assert first["has_more"] is True
@@ -30,6 +32,7 @@ def test_queue_feed_pages_and_moves_when_an_item_changes(moderator_client, make_
     assert [(q["id"], q["open_count"]) for q in moved["results"]] == [(queues[0].id, 1)]
 
 
+@commits
 def test_reason_template_feed_includes_deactivated_ones(moderator_client, db):
     kept = ReasonTemplate.objects.create(scope="decision", code="spam", label="Spam")
     gone = ReasonTemplate.objects.create(scope="decision", code="old", label="Old")

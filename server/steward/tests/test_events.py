@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from steward.tests.conftest import commits
 from steward.tests.test_served import call, free_port
 
 SERVER_DIR = Path(__file__).resolve().parents[2]
@@ -25,6 +26,7 @@ def parse_events(text):
     return events
 
 
+@commits
 def test_wsgi_stream_sends_current_cursors_and_ends(moderator_client, make_item):
     make_item()
     response = moderator_client.get("/api/v1/events", HTTP_ACCEPT="text/event-stream")
@@ -36,6 +38,7 @@ def test_wsgi_stream_sends_current_cursors_and_ends(moderator_client, make_item)
     assert {e["collection"] for e in events} == {"items", "queues", "reason_templates"}
     items = next(e for e in events if e["collection"] == "items")
     feed = moderator_client.get("/api/v1/items").json()
+    assert feed["next_cursor"] is not None
     assert items["cursor"] == feed["next_cursor"]
 
 
