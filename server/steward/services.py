@@ -161,6 +161,11 @@ def decide_item(
     """
     now = timezone.now()
     new_state = ACTION_TO_STATE[action]
+    # A decision changes its author's account (counts, history): move it in the accounts
+    # feed. Done first so that a decision locks the member before the item, in the order
+    # account actions do (the member, then the author's items), and the two cannot
+    # deadlock. A conflict below rolls it back with everything else.
+    Member.objects.filter(items__pk=item_id).update(updated_at=now)
     updated = (
         Item.objects.filter(pk=item_id, version=base_version, state=Item.State.OPEN)
         .filter(_free_or_mine(user, now))

@@ -204,3 +204,21 @@ def test_suspension_moves_the_authors_items_in_the_items_feed(
     assert [(i["id"], i["author"]["status"]) for i in changed["results"]] == [
         (item.id, "suspended")
     ]
+
+
+@commits
+def test_a_decision_moves_the_authors_account_in_the_accounts_feed(
+    support_client, moderator_client, make_member, make_item
+):
+    author = make_member()
+    item = make_item(author=author)
+    make_member()  # a later row, so the cursor sits past the author
+    cursor = support_client.get(ACCOUNTS).json()["next_cursor"]
+    decided = moderator_client.post(
+        f"/api/v1/items/{item.id}/decisions",
+        {"action": "remove", "base_version": 1},
+        format="json",
+    )
+    assert decided.status_code == 201
+    changed = support_client.get(ACCOUNTS, {"updated_after": cursor}).json()
+    assert [(a["id"], a["counts"]["removed_items"]) for a in changed["results"]] == [(author.id, 1)]
