@@ -7,6 +7,11 @@ committed or neither. A later request with the same user and key:
   - with anything different: gets 422 idempotency_key_reused.
 Errors are not stored: an error applies nothing, so a retry simply re-evaluates.
 
+A stored answer is looked up before permissions and validation (`stored_response`, called
+by the views' permission check and by each batch entry): the action was applied, and
+only its answer was lost, so it replays even if the user's roles or the rules changed
+since. Authentication still comes first: records belong to a user.
+
 Two racing requests with one key are settled by the unique (user, key) constraint: the
 loser's INSERT fails (on PostgreSQL after waiting for the winner to commit), and it
 replays the winner's stored response. On SQLite, IMMEDIATE transactions serialize the
@@ -37,6 +42,41 @@ def hash_parts(method: str, path: str, body) -> str:
     payload = {"method": method, "path": path, "body": body}
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class Replay(Exception):
+    """Raised by a view's permission check to answer with a stored response at once."""
+
+    def __init__(self, status_code: int, body):
+        super().__init__(status_code)
+        self.status_code = status_code
+        self.body = body
+
+
+def stored_response(user, key: str, digest: str) -> tuple[int, dict] | None:
+    """The stored answer to an earlier request with this key, if one committed; a 422 when
+    the key was used for a different request; None when the key is new (or malformed,
+    which the full path then rejects)."""
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        return None
+    record = IdempotencyRecord.objects.filter(user=user, key=key).exclude(status_code=0).first()
+    if record is None:
+        return None
+    if record.request_hash != digest:
+        raise IdempotencyKeyReused()
+    return record.status_code, record.response_body
+
+
+def replay_before_checks(request) -> None:
+    """For a mutation view's permission check: raise Replay when the request's key has a
+    stored answer. Does nothing for anonymous or keyless requests."""
+    key = request.headers.get(HEADER)
+    if key is None or not request.user or not request.user.is_authenticated:
+        return
+    stored = stored_response(request.user, key, request_hash(request))
+    if stored is not None:
+        raise Replay(*stored)
 
 
 def run_idempotent(request, perform: Callable[[], tuple[int, dict]]) -> tuple[int, dict, bool]:

@@ -15,7 +15,7 @@ from rest_framework import status
 
 from steward import services
 from steward.errors import StewardError, exception_handler
-from steward.idempotency import hash_parts, run_idempotent_key
+from steward.idempotency import hash_parts, run_idempotent_key, stored_response
 from steward.permissions import has_permission_code
 from steward.serializers import (
     AccountActionRequestSerializer,
@@ -150,6 +150,14 @@ def run_batch_operation(user, entry: dict) -> dict:
     operation = OPERATIONS[entry["op"]]
     args = entry.get("args") or {}
     try:
+        target_id = entry["target_id"]
+        digest = hash_parts(operation.method, operation.path(target_id), args)
+        # A stored answer replays before the permission and validation checks, as on the
+        # single endpoints (see idempotency.py).
+        stored = stored_response(user, key, digest)
+        if stored is not None:
+            status_code, body = stored
+            return {"idempotency_key": key, "status": status_code, "body": body}
         if not has_permission_code(user, operation.permission):
             raise StewardError(
                 message="You do not have permission to do this.",
@@ -157,8 +165,6 @@ def run_batch_operation(user, entry: dict) -> dict:
                 status_code=status.HTTP_403_FORBIDDEN,
             )
         data = validated_args(operation, args)
-        target_id = entry["target_id"]
-        digest = hash_parts(operation.method, operation.path(target_id), args)
         status_code, body, _ = run_idempotent_key(
             user,
             key,

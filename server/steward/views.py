@@ -13,14 +13,14 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from steward import auth, operations, services
 from steward.errors import StewardError, exception_handler, validation_error
-from steward.idempotency import run_idempotent
+from steward.idempotency import Replay, replay_before_checks, run_idempotent
 from steward.models import Job, Member, ReasonTemplate
 from steward.pagination import parse_limit
 from steward.permissions import (
@@ -99,7 +99,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description="Any unique string (a UUID). The same key and request replays the first "
-    "response and applies nothing.",
+    "response and applies nothing; a stored answer is replayed before permissions and "
+    "validation are checked, so it holds even if the user's roles changed since.",
 )
 
 
@@ -117,9 +118,22 @@ class StewardAPIView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
+    # Mutation views that honour Idempotency-Key: a key with a stored answer is replayed
+    # before permissions and validation (see idempotency.py).
+    replays_idempotency_keys = False
 
     def get_exception_handler(self):
         return exception_handler
+
+    def check_permissions(self, request):
+        if self.replays_idempotency_keys and request.method not in SAFE_METHODS:
+            replay_before_checks(request)
+        super().check_permissions(request)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Replay):
+            return _replayed_response(exc.status_code, exc.body)
+        return super().handle_exception(exc)
 
     def initial(self, request, *args, **kwargs):
         # NUL cannot be stored or compared by PostgreSQL; reject it before any query.
@@ -317,6 +331,7 @@ class ItemDetailView(StewardAPIView):
 
 
 class DecisionCreateView(StewardAPIView):
+    replays_idempotency_keys = True
     permission_classes = [IsAuthenticated, CanDecideItems]
 
     @extend_schema(
@@ -333,6 +348,7 @@ class DecisionCreateView(StewardAPIView):
 
 
 class ClaimView(StewardAPIView):
+    replays_idempotency_keys = True
     permission_classes = [IsAuthenticated, CanDecideItems]
 
     @extend_schema(
@@ -373,9 +389,14 @@ def _run_operation(request, name, target_id):
 
 def _idempotent_response(request, perform):
     status_code, body, replayed = run_idempotent(request, perform)
-    response = Response(body, status=status_code)
     if replayed:
-        response["Idempotent-Replayed"] = "true"
+        return _replayed_response(status_code, body)
+    return Response(body, status=status_code)
+
+
+def _replayed_response(status_code, body):
+    response = Response(body, status=status_code)
+    response["Idempotent-Replayed"] = "true"
     return response
 
 
@@ -547,6 +568,8 @@ class AccountHistoryView(StewardAPIView):
 
 
 class AccountNotesView(StewardAPIView):
+    replays_idempotency_keys = True
+
     def get_permissions(self):
         if self.request.method == "POST":
             return [IsAuthenticated(), CanActOnAccounts()]
@@ -577,6 +600,7 @@ class AccountNotesView(StewardAPIView):
 
 
 class AccountActionView(StewardAPIView):
+    replays_idempotency_keys = True
     permission_classes = [IsAuthenticated, CanActOnAccounts]
 
     @extend_schema(
@@ -630,6 +654,7 @@ class JobDetailView(StewardAPIView):
 
 
 class JobRetryView(StewardAPIView):
+    replays_idempotency_keys = True
     permission_classes = [IsAuthenticated, CanActOnJobs]
 
     @extend_schema(
@@ -647,6 +672,7 @@ class JobRetryView(StewardAPIView):
 
 
 class JobCancelView(StewardAPIView):
+    replays_idempotency_keys = True
     permission_classes = [IsAuthenticated, CanActOnJobs]
 
     @extend_schema(
@@ -664,6 +690,7 @@ class JobCancelView(StewardAPIView):
 
 
 class JobRetryMatchingView(StewardAPIView):
+    replays_idempotency_keys = True
     permission_classes = [IsAuthenticated, CanActOnJobs]
 
     @extend_schema(
@@ -692,14 +719,19 @@ class JobRetryMatchingView(StewardAPIView):
 
 
 class MutationBatchView(StewardAPIView):
-    permission_classes = [IsAuthenticated, HasAnyRole]
+    # Any signed-in user: each entry replays its stored answer first, then checks its own
+    # permission, so a user whose roles were all removed still gets the answers to actions
+    # that were applied (and a 403 for anything new).
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         operation_id="mutations_batch",
         request=MutationBatchRequestSerializer,
         responses={200: MutationBatchResultSerializer, **errors(400, 401, 403)},
         description="Runs up to 100 operations in order, each in its own transaction under "
-        "its own idempotency key, answering each exactly as its single endpoint would.",
+        "its own idempotency key, answering each exactly as its single endpoint would. Any "
+        "signed-in user may send a batch: an entry whose key has a stored answer replays "
+        "it first, and every other entry then checks its own permission.",
     )
     def post(self, request):
         serializer = MutationBatchRequestSerializer(data=request.data)
