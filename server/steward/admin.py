@@ -139,9 +139,9 @@ class AccessTokenAdmin(admin.ModelAdmin):
 
 @admin.register(models.RefreshToken)
 class RefreshTokenAdmin(admin.ModelAdmin):
-    list_display = ["id", "family", "created_at", "expires_at", "used_at"]
+    list_display = ["id", "family", "created_at", "expires_at", "used_at", "superseded_at"]
     exclude = ["token_hash"]
-    raw_id_fields = ["family"]
+    raw_id_fields = ["family", "replaced_by"]
 
 
 class MemberNoteInline(admin.TabularInline):

@@ -2,13 +2,19 @@
 
 Login creates a token family (one session) with a short-lived access token and a
 long-lived refresh token. Only sha256 hashes of tokens are stored, so a database leak
-does not leak sessions. Refreshing marks the presented refresh token used and issues a
-new pair in the same family; presenting a used refresh token again means it was stolen
-or replayed, so the whole family is revoked. Logout revokes the family, which also kills
-its access tokens.
+does not leak sessions. Refreshing marks the presented refresh token used, issues a new
+pair in the same family and links the token to its successor. Presenting a used refresh
+token again means it was stolen or replayed, so the whole family is revoked, with one
+exception: the answer to a refresh can be lost (the laptop sleeps, the client aborts the
+request), and the client then retries with the token it still holds. Within
+STEWARD_REFRESH_REUSE_GRACE_SECONDS of the rotation, while the successor has never been
+used, such a retry supersedes the successor (presenting it later counts as reuse) and
+issues a new pair in the same family. Logout revokes the family, which also kills its
+access tokens.
 
-Settings: STEWARD_ACCESS_TOKEN_TTL (seconds, default 900) and STEWARD_REFRESH_TOKEN_TTL
-(seconds, default 30 days).
+Settings: STEWARD_ACCESS_TOKEN_TTL (seconds, default 900), STEWARD_REFRESH_TOKEN_TTL
+(seconds, default 30 days) and STEWARD_REFRESH_REUSE_GRACE_SECONDS (default 60; 0 turns
+the grace off).
 """
 
 import hashlib
@@ -37,6 +43,10 @@ def refresh_token_ttl() -> timedelta:
     return timedelta(seconds=int(getattr(settings, "STEWARD_REFRESH_TOKEN_TTL", 30 * 24 * 3600)))
 
 
+def refresh_reuse_grace() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "STEWARD_REFRESH_REUSE_GRACE_SECONDS", 60)))
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -49,16 +59,19 @@ class IssuedTokens:
     refresh_token: str
 
 
-def _issue_pair(family: TokenFamily, now: datetime) -> IssuedTokens:
+def _issue_pair(family: TokenFamily, now: datetime, replacing: RefreshToken | None = None):
+    """A new access and refresh token in `family`, linked as the successor of `replacing`."""
     access = ACCESS_PREFIX + secrets.token_urlsafe(32)
     refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
     access_expires_at = now + access_token_ttl()
     AccessToken.objects.create(
         family=family, token_hash=hash_token(access), expires_at=access_expires_at
     )
-    RefreshToken.objects.create(
+    successor = RefreshToken.objects.create(
         family=family, token_hash=hash_token(refresh), expires_at=now + refresh_token_ttl()
     )
+    if replacing is not None:
+        RefreshToken.objects.filter(pk=replacing.pk).update(replaced_by=successor)
     return IssuedTokens(family.user, access, access_expires_at, refresh)
 
 
@@ -90,16 +103,47 @@ def refresh(refresh_token: str) -> IssuedTokens:
         if not family.user.is_active:
             raise NotAuthenticated("This account is disabled.")
         # The conditional UPDATE is the lock: of two concurrent refreshes with the same
-        # token, exactly one marks it used; the other sees zero rows and counts as reuse.
-        marked = RefreshToken.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now)
+        # token, exactly one marks it used; the other sees zero rows.
+        marked = RefreshToken.objects.filter(
+            pk=row.pk, used_at__isnull=True, superseded_at__isnull=True
+        ).update(used_at=now)
         if marked:
-            return _issue_pair(family, now)
+            return _issue_pair(family, now, replacing=row)
+        if _supersede_unused_successor(row.pk, now):
+            return _issue_pair(family, now, replacing=row)
         revoke_family(family, "refresh_reused", now)
         reused = True
     # Raised outside the transaction so the revocation is committed, not rolled back.
     if reused:
         raise TokenReused()
     raise AssertionError("unreachable")
+
+
+def _supersede_unused_successor(token_id: int, now: datetime) -> bool:
+    """For a retry with a token already rotated: if it was rotated within the grace window
+    and its successor was never used, retire that successor and allow the retry.
+
+    The token is read again after the failed conditional UPDATE, so it reflects a rotation
+    that committed meanwhile. Retiring the successor is itself a conditional UPDATE: of
+    two retries that overlap, one wins and the other sees zero rows and counts as reuse.
+    """
+    token = RefreshToken.objects.filter(pk=token_id).values(
+        "used_at", "superseded_at", "replaced_by_id"
+    )[0]
+    grace = refresh_reuse_grace()
+    if (
+        token["superseded_at"] is not None
+        or token["used_at"] is None
+        or token["replaced_by_id"] is None
+        or grace <= timedelta(0)
+        or now - token["used_at"] > grace
+    ):
+        return False
+    return bool(
+        RefreshToken.objects.filter(
+            pk=token["replaced_by_id"], used_at__isnull=True, superseded_at__isnull=True
+        ).update(superseded_at=now)
+    )
 
 
 def revoke_family(family: TokenFamily, reason: str, now: datetime | None = None) -> None:

@@ -305,7 +305,15 @@ class RefreshToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+    # When this token was rotated (used to refresh).
     used_at = models.DateTimeField(null=True, blank=True)
+    # The token issued for it: at the rotation, then at each retry within the grace window.
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set when a retry of its predecessor replaced it before it was ever used; presenting
+    # it then counts as reuse.
+    superseded_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"refresh token {self.pk} of {self.family_id}"

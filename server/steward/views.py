@@ -220,6 +220,12 @@ class RefreshView(StewardAPIView):
 
     @extend_schema(
         operation_id="auth_refresh",
+        description="Rotates the refresh token: the one presented is spent and a new pair "
+        "is issued. Presenting a spent token again revokes the whole session (401 "
+        "token_reused), except for a retry after a lost answer: within "
+        "STEWARD_REFRESH_REUSE_GRACE_SECONDS (default 60) of the rotation, and while the "
+        "token it was rotated to has never been used, the retry gets a new pair and that "
+        "unused token is retired (presenting it later is reuse).",
         request=RefreshRequestSerializer,
         responses={200: TokenResponseSerializer, **errors(400, 401)},
         auth=[],
