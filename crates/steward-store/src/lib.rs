@@ -210,15 +210,19 @@ impl Store {
     /// the user may no longer read it; a later grant downloads it again from the start.
     pub async fn forget_collection(&self, collection: &str) -> Result<(), StoreError> {
         let statements: &[&'static str] = match collection {
+            // Rows an outbox entry is about stay (pending, in conflict or refused): the
+            // user's own actions still name what they were about.
             "accounts" => &[
                 "DELETE FROM account_notes WHERE id > 0",
-                "DELETE FROM accounts WHERE pending_action IS NULL",
+                "DELETE FROM accounts WHERE id NOT IN (SELECT target_id FROM outbox WHERE kind IN ('account_action', 'add_account_note'))",
             ],
             "audit" => &[
                 "DELETE FROM audit_events",
                 "INSERT INTO audit_fts (audit_fts) VALUES ('delete-all')",
             ],
-            "jobs" => &["DELETE FROM jobs WHERE pending_action IS NULL"],
+            "jobs" => &[
+                "DELETE FROM jobs WHERE id NOT IN (SELECT target_id FROM outbox WHERE kind IN ('retry_job', 'cancel_job'))",
+            ],
             other => return Err(StoreError::Corrupt(format!("no collection {other:?}"))),
         };
         let mut tx = self.write().await?;
