@@ -33,6 +33,15 @@ from steward.permissions import (
     CanViewJobs,
     HasAnyRole,
 )
+from steward.schema import (
+    AUDIT_AFTER_ID,
+    AUDIT_CURSOR,
+    CURSOR_RULES,
+    IDEMPOTENCY_KEY,
+    LIMIT,
+    UPDATED_AFTER,
+    errors,
+)
 from steward.serializers import (
     AccountActionRequestSerializer,
     AccountActionResultSerializer,
@@ -45,10 +54,8 @@ from steward.serializers import (
     AuditEventSerializer,
     AuditPageSerializer,
     ClaimResultSerializer,
-    ConflictSerializer,
     DecisionRequestSerializer,
     DecisionResultSerializer,
-    ErrorSerializer,
     ItemPageSerializer,
     ItemSerializer,
     JobConflictSerializer,
@@ -68,49 +75,6 @@ from steward.serializers import (
     RefreshRequestSerializer,
     TokenResponseSerializer,
 )
-
-_ERROR_DESCRIPTIONS = {
-    400: "validation_error: malformed JSON, wrong types, unknown fields or bad parameters.",
-    401: "not_authenticated, token_expired (or invalid_credentials / token_reused on auth).",
-    403: "permission_denied: the user's roles do not grant this.",
-    404: "not_found.",
-    409: "stale_version, conflict or claimed; `current` holds the item as it is now.",
-    422: "idempotency_key_reused: the Idempotency-Key was used for a different request.",
-}
-
-LIMIT = OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 500, default 100.")
-CURSOR_RULES = (
-    "Pages are ordered by the database's commit stamps (feed_seq, id) and serve only rows "
-    "that no transaction still running can be ordered before, so following next_cursor "
-    "never misses a committed row; a row changed again moves to the end of the feed. A "
-    "cursor from before stamps (an updated_at cursor) restarts the feed from the beginning: "
-    "the page is a first page, with total."
-)
-UPDATED_AFTER = OpenApiParameter(
-    "updated_after",
-    OpenApiTypes.STR,
-    description="Opaque cursor: the next_cursor of the previous page (empty or absent: "
-    "from the beginning). " + CURSOR_RULES,
-)
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Any unique string (a UUID). The same key and request replays the first "
-    "response and applies nothing; a stored answer is replayed before permissions and "
-    "validation are checked, so it holds even if the user's roles changed since.",
-)
-
-
-def errors(*codes, conflict=False):
-    """OpenAPI responses for the given error statuses, all with the error body."""
-    responses = {}
-    for code in codes:
-        serializer = ConflictSerializer if (code == 409 and conflict) else ErrorSerializer
-        responses[code] = OpenApiResponse(serializer, description=_ERROR_DESCRIPTIONS[code])
-    return responses
 
 
 class StewardAPIView(APIView):
@@ -415,19 +379,8 @@ class AuditListView(StewardAPIView):
     @extend_schema(
         operation_id="audit_list",
         parameters=[
-            OpenApiParameter(
-                "cursor",
-                OpenApiTypes.STR,
-                description="Opaque cursor: the next_cursor of the previous page (empty or "
-                "absent: from the beginning). " + CURSOR_RULES,
-            ),
-            OpenApiParameter(
-                "after_id",
-                OpenApiTypes.INT,
-                description="Only events with a larger id: a filter, kept for clients that "
-                "paged by id. Paging by id alone can miss an event whose transaction "
-                "commits after a larger id's; follow next_cursor with `cursor` instead.",
-            ),
+            AUDIT_CURSOR,
+            AUDIT_AFTER_ID,
             OpenApiParameter("actor", OpenApiTypes.STR, description="Actor username."),
             OpenApiParameter("action", OpenApiTypes.STR, description="e.g. item.decide"),
             OpenApiParameter("target_type", OpenApiTypes.STR),
