@@ -85,7 +85,7 @@ async fn signing_out_offers_to_send_unsent_decisions_and_sends_each_once() -> Te
 }
 
 /// "Discard" throws the unsent decisions away, as the user was told: the server never
-/// hears of them, and the claims held are given back.
+/// hears of them, even once it is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discarding_on_sign_out_sends_nothing() -> TestResult {
     let mut server = TestServer::start(8);
@@ -103,16 +103,15 @@ async fn discarding_on_sign_out_sends_nothing() -> TestResult {
         .decide_item(items[0].id, DecisionAction::Approve, None, None)
         .await?;
     wait_for_status(&engine, "offline", |s| !s.online && s.pending == 1).await;
-    server.resume();
+    // Still offline: giving the claim back fails quietly (it ends with its lease).
     engine.sign_out(SignOutMode::Discard).await?;
     assert!(engine.app_state().await.session.is_none());
 
+    server.resume();
     let admin = server.admin_token().await;
     assert_eq!(decide_events(&server, &admin, items[0].id).await.len(), 0);
     let item = server.get(&admin, &format!("items/{}", items[0].id)).await;
     assert_eq!(item["state"], "open");
-    let released = server.get(&admin, &format!("items/{}", items[1].id)).await;
-    assert!(released["claim"].is_null(), "{released}");
     Ok(())
 }
 
