@@ -23,8 +23,11 @@ from another value to the clock's current one; any other write leaves feed_seq a
 Django rebuilds a SQLite table for most schema changes, which drops its triggers, so
 `restore_sqlite_triggers` (connected to post_migrate) puts back any that are missing.
 
-Rows that existed before the stamps were introduced keep feed_seq 0: committed long ago,
-ordered by id among themselves, below every stamp written since.
+Rows that existed before the stamps were introduced are committed, so any stamps below
+every later one will do (`stamp_existing_rows`): on PostgreSQL they keep 0 and their id
+orders them; on SQLite they take their id, since SQLite's index search for a row
+comparison uses only its first column, and a million rows tied at 0 would make each page
+scan from the start of the tie.
 """
 
 from django.db import NotSupportedError
@@ -48,6 +51,17 @@ def install(connection) -> None:
     with connection.cursor() as cursor:
         for statement in _install_statements(connection):
             cursor.execute(statement)
+
+
+def stamp_existing_rows(connection) -> None:
+    """Before `install`, for rows written before stamps existed (see the module's doc)."""
+    _check_vendor(connection)
+    if connection.vendor != "sqlite":
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table in FEED_TABLES:
+            cursor.execute(f"UPDATE {quote(table)} SET feed_seq = id")
 
 
 def uninstall(connection) -> None:

@@ -8,9 +8,11 @@ from steward import feed_stamps
 
 # The vendor-specific triggers that stamp feed_seq (see steward/feed_stamps.py). They are
 # created last: on SQLite, adding a column rebuilds the table, which drops its triggers.
-# Rows that exist already keep feed_seq 0 (the column's database default): committed long
-# ago, ordered by id among themselves, and below every stamp written from now on.
+# Rows that exist already are committed: they keep feed_seq 0 (the column's database
+# default) on PostgreSQL, ordered by id among themselves, and take their id on SQLite;
+# either way below every stamp written from now on.
 def install_feed_stamps(apps, schema_editor):
+    feed_stamps.stamp_existing_rows(schema_editor.connection)
     feed_stamps.install(schema_editor.connection)
 
 

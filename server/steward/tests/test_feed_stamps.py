@@ -12,6 +12,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from steward import feed_stamps
 from steward.feed_stamps import FEED_TABLES, missing_triggers
 from steward.models import AuditEvent, Item, Job, Member, Queue, ReasonTemplate
 
@@ -88,3 +89,20 @@ def test_every_mirrored_table_has_its_stamp_triggers():
         model._meta.db_table for model in (AuditEvent, Item, Job, Member, Queue, ReasonTemplate)
     }
     assert missing_triggers(connection) == []
+
+
+def test_rows_from_before_the_stamps_sort_below_every_new_stamp(make_item):
+    """What migration 0003 does to rows that exist when it runs."""
+    feed_stamps.uninstall(connection)
+    try:
+        legacy = [make_item() for _ in range(3)]
+        assert {stamp_of(Item, item.pk) for item in legacy} == {0}
+        feed_stamps.stamp_existing_rows(connection)
+    finally:
+        feed_stamps.install(connection)  # this test commits: never leave them out
+    new = make_item()
+    stamps = [stamp_of(Item, item.pk) for item in legacy]
+    assert max(stamps) < stamp_of(Item, new.pk)
+    if connection.vendor == "sqlite":
+        # SQLite searches a row comparison by its first column: no ties to scan through.
+        assert stamps == [item.pk for item in legacy]
