@@ -38,7 +38,7 @@ from steward import services
 from steward.feeds import decode_cursor, newest_cursor
 from steward.models import AuditEvent, Item, Job, Member, ReasonTemplate
 from steward.permissions import HasAnyRole, has_permission_code
-from steward.serializers import ErrorSerializer
+from steward.serializers.common import ErrorSerializer
 
 CURSOR_NAMES = ("accounts", "audit", "items", "jobs", "queues", "reason_templates")
 
@@ -175,7 +175,7 @@ def event_stream_response(request, collections):
 
 def _view_base():
     # Imported late: views imports this module's siblings, and this keeps one base class.
-    from steward.views import StewardAPIView
+    from steward.views.base import StewardAPIView
 
     return StewardAPIView
 

@@ -17,17 +17,19 @@ from steward import services
 from steward.errors import StewardError, exception_handler
 from steward.idempotency import hash_parts, run_idempotent_key, stored_response
 from steward.permissions import has_permission_code
-from steward.serializers import (
+from steward.serializers.accounts import (
     AccountActionRequestSerializer,
     AccountActionResultSerializer,
     AccountNoteRequestSerializer,
     AccountNoteSerializer,
+)
+from steward.serializers.common import EmptyRequestSerializer
+from steward.serializers.items import (
     DecisionRequestSerializer,
     DecisionResultSerializer,
-    EmptyRequestSerializer,
     ItemSerializer,
-    JobSerializer,
 )
+from steward.serializers.jobs import JobSerializer
 
 
 def serialize_item(item):

@@ -11,7 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.settings import api_settings
 
-from steward.serializers import ConflictSerializer, ErrorSerializer
+from steward.serializers.common import ErrorSerializer
+from steward.serializers.items import ConflictSerializer
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

@@ -496,6 +496,6 @@ def cancel_job(user, job_id: int) -> Job:
 
 
 def job_body(job: Job) -> dict:
-    from steward.serializers import JobSerializer
+    from steward.serializers.jobs import JobSerializer
 
     return JobSerializer(job).data

@@ -1,0 +1,1 @@
+"""Request validation and response shapes of the contract, one module per domain."""

@@ -1,0 +1,102 @@
+"""Sign-in, token refresh, sign-out and /me."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from steward import auth
+from steward.errors import StewardError
+from steward.schema import errors
+from steward.serializers.auth import (
+    LoginRequestSerializer,
+    LogoutRequestSerializer,
+    MeSerializer,
+    RefreshRequestSerializer,
+    TokenResponseSerializer,
+)
+from steward.views.base import StewardAPIView
+
+
+def _token_body(issued):
+    return TokenResponseSerializer(
+        {
+            "access_token": issued.access_token,
+            "access_expires_at": issued.access_expires_at,
+            "refresh_token": issued.refresh_token,
+            "user": issued.user,
+        }
+    ).data
+
+
+# Auth
+
+
+class LoginView(StewardAPIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="auth_login",
+        request=LoginRequestSerializer,
+        responses={200: TokenResponseSerializer, **errors(400, 401)},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = LoginRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issued = auth.login(**serializer.validated_data)
+        return Response(_token_body(issued))
+
+
+class RefreshView(StewardAPIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="auth_refresh",
+        description="Rotates the refresh token: the one presented is spent and a new pair "
+        "is issued. Presenting a spent token again revokes the whole session (401 "
+        "token_reused), except for a retry after a lost answer: within "
+        "STEWARD_REFRESH_REUSE_GRACE_SECONDS (default 60) of the rotation, and while the "
+        "token it was rotated to has never been used, the retry gets a new pair and that "
+        "unused token is retired (presenting it later is reuse).",
+        request=RefreshRequestSerializer,
+        responses={200: TokenResponseSerializer, **errors(400, 401)},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = RefreshRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issued = auth.refresh(serializer.validated_data["refresh_token"])
+        return Response(_token_body(issued))
+
+
+class LogoutView(StewardAPIView):
+    # Authentication is optional here: an expired access token must not stop a logout.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="auth_logout",
+        request=LogoutRequestSerializer,
+        responses={204: None, **errors(400)},
+    )
+    def post(self, request):
+        serializer = LogoutRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        family = None
+        try:
+            result = auth.BearerTokenAuthentication().authenticate(request)
+        except StewardError:
+            result = None
+        if result is not None:
+            family = result[1].family
+        auth.logout(serializer.validated_data.get("refresh_token"), family)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(StewardAPIView):
+    @extend_schema(operation_id="me", responses={200: MeSerializer, **errors(401)})
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)

@@ -1,0 +1,125 @@
+"""The base of every Steward API view and the helpers the views share: query parameters,
+page bodies, and running a mutation under its Idempotency-Key.
+
+Every view sets its own authentication, permissions, parsers, renderers and exception
+handler, so the product's global REST_FRAMEWORK settings cannot change the API contract.
+"""
+
+from datetime import UTC, timedelta
+
+from django.utils.dateparse import parse_datetime
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from steward import auth, operations
+from steward.errors import exception_handler, validation_error
+from steward.idempotency import Replay, replay_before_checks, run_idempotent
+from steward.serializers.common import page_body
+
+
+class StewardAPIView(APIView):
+    authentication_classes = [auth.BearerTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    # Mutation views that honour Idempotency-Key: a key with a stored answer is replayed
+    # before permissions and validation (see idempotency.py).
+    replays_idempotency_keys = False
+
+    def get_exception_handler(self):
+        return exception_handler
+
+    def check_permissions(self, request):
+        if self.replays_idempotency_keys and request.method not in SAFE_METHODS:
+            replay_before_checks(request)
+        super().check_permissions(request)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Replay):
+            return replayed_response(exc.status_code, exc.body)
+        return super().handle_exception(exc)
+
+    def initial(self, request, *args, **kwargs):
+        # NUL cannot be stored or compared by PostgreSQL; reject it before any query.
+        for name, value in request.query_params.items():
+            if "\x00" in value:
+                raise validation_error(name, "Must not contain NUL characters.")
+        super().initial(request, *args, **kwargs)
+
+
+def int_param(request, name, minimum=None):
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise validation_error(name, "Must be an integer.") from None
+    if minimum is not None and value < minimum:
+        raise validation_error(name, f"Must be at least {minimum}.")
+    return value
+
+
+# The offsets time zones really use. Python accepts up to +-23:59 and PostgreSQL up to
+# +-15:59, so an offset like +20:56 once reached the database and came back as a 500.
+MIN_UTC_OFFSET = -timedelta(hours=12)
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
+def datetime_param(request, name):
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = parse_datetime(raw)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise validation_error(name, "Must be an ISO 8601 date-time with a time zone.")
+    offset = value.utcoffset()
+    if offset is None or not MIN_UTC_OFFSET <= offset <= MAX_UTC_OFFSET:
+        raise validation_error(name, "The UTC offset must be between -12:00 and +14:00.")
+    try:
+        # PostgreSQL accepts UTC offsets up to +-15:59 only (Python allows +-23:59), and an
+        # offset can push year 1 or 9999 out of range: normalize here, answer 400 there.
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise validation_error(name, "Is out of the supported date range.") from None
+
+
+def run_operation(request, name, target_id):
+    """A single mutation endpoint: the same operation POST /mutations runs in a batch."""
+    operation = operations.OPERATIONS[name]
+    data = operations.validated_args(operation, request.data)
+
+    def perform():
+        return operation.perform(request.user, target_id, data)
+
+    return idempotent_response(request, perform)
+
+
+def idempotent_response(request, perform):
+    status_code, body, replayed = run_idempotent(request, perform)
+    if replayed:
+        return replayed_response(status_code, body)
+    return Response(body, status=status_code)
+
+
+def replayed_response(status_code, body):
+    response = Response(body, status=status_code)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def page_response(serializer_class, page):
+    return Response(page_body(serializer_class, page))
+
+
+def choice_param(request, name, choices):
+    value = request.query_params.get(name) or None
+    if value is not None and value not in choices:
+        raise validation_error(name, f"Must be one of: {', '.join(choices)}.")
+    return value
