@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "steward",
+    "forum",
 ]
 
 MIDDLEWARE = [
@@ -115,11 +116,40 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ActionEnum": "steward.models.Decision.Action",
         "AccountActionEnum": ["suspend", "reactivate", "force_logout", "send_password_reset"],
+        "JobStatusEnum": "steward.models.Job.Status",
     },
 }
 
-# Background jobs run on django-tasks' database backend: `manage.py db_worker` runs them.
+# The forum's background jobs run on two systems, both shown in Steward's jobs screen:
+# django-tasks' database backend (`manage.py db_worker` runs them) and Celery on Redis
+# (`celery -A demo worker`). Steward's own work (password reset mail, ending
+# suspensions) runs on STEWARD_OWN_JOBS_BACKEND.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request that sends a task must not hang while the broker is down: give up
+# quickly, and Steward answers 503 job_backend_unavailable.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+STEWARD_JOB_BACKENDS = {
+    "tasks": {
+        "BACKEND": "steward.jobs.tasks_backend.DjangoTasksBackend",
+        "OPTIONS": {"TASK_BACKEND": "default"},
+    },
+    "celery": {
+        "BACKEND": "steward.jobs.celery_backend.CeleryBackend",
+        "OPTIONS": {"APP": "demo.celery.app"},
+    },
+}
+STEWARD_OWN_JOBS_BACKEND = os.environ.get("STEWARD_OWN_JOBS_BACKEND", "tasks")
 
 # Outgoing mail (the password reset and email jobs). The console backend prints messages;
 # set DJANGO_EMAIL_BACKEND to a real one in a deployment.

@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from steward import models
-from steward.services import record_audit
+from steward.services.audit import record_audit
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -160,11 +160,28 @@ class MemberNoteAdmin(admin.ModelAdmin):
     raw_id_fields = ["member", "author"]
 
 
+@admin.register(models.JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "job", "number", "backend", "task_id", "status", "enqueued_at"]
+    list_filter = ["backend", "status"]
+    search_fields = ["task_id"]
+    raw_id_fields = ["job", "retry_of", "created_by"]
+
+
+class JobRunInline(admin.TabularInline):
+    model = models.JobRun
+    extra = 0
+    fk_name = "job"
+    raw_id_fields = ["retry_of", "created_by"]
+    readonly_fields = ["task_id", "traceback"]
+
+
 @admin.register(models.Job)
 class JobAdmin(AuditedAdmin):
     audit_target = "job"
-    list_display = ["id", "kind", "status", "attempts", "payload_summary", "updated_at"]
-    list_filter = ["kind", "status"]
-    search_fields = ["payload_summary", "last_error"]
+    list_display = ["id", "backend", "kind", "status", "attempts", "payload_summary", "updated_at"]
+    list_filter = ["backend", "status", "kind"]
+    search_fields = ["payload_summary", "last_error", "task_id"]
     raw_id_fields = ["created_by"]
-    readonly_fields = ["task_result_id", "last_traceback"]
+    readonly_fields = ["task_id", "last_traceback"]
+    inlines = [JobRunInline]

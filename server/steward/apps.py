@@ -11,8 +11,12 @@ class StewardConfig(AppConfig):
         # Registers the OpenAPI extension for the bearer token authentication class.
         from steward import schema  # noqa: F401
         from steward.feed_stamps import restore_sqlite_triggers
+        from steward.jobs.backends import connect_all
 
         # A later migration that rebuilds a SQLite table drops its feed_seq triggers.
         post_migrate.connect(
             restore_sqlite_triggers, sender=self, dispatch_uid="steward_feed_stamps"
         )
+        # The job backends' signals fill Steward's record of the product's jobs, in every
+        # process that loads Django: the web servers and the workers.
+        connect_all()

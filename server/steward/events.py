@@ -34,11 +34,11 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
-from steward import services
 from steward.feeds import decode_cursor, newest_cursor
 from steward.models import AuditEvent, Item, Job, Member, ReasonTemplate
 from steward.permissions import HasAnyRole, has_permission_code
 from steward.serializers.common import ErrorSerializer
+from steward.services import items as item_services
 
 CURSOR_NAMES = ("accounts", "audit", "items", "jobs", "queues", "reason_templates")
 
@@ -97,7 +97,7 @@ def visible_collections(user) -> list[str]:
 # releases moves the cursor, so the stream pokes for it then.
 CURSORS = {
     "items": lambda: newest_cursor(Item.objects.all()),
-    "queues": lambda: newest_cursor(services.queue_queryset(), field="changed_seq"),
+    "queues": lambda: newest_cursor(item_services.queue_queryset(), field="changed_seq"),
     "reason_templates": lambda: newest_cursor(ReasonTemplate.objects.all()),
     "accounts": lambda: newest_cursor(Member.objects.all()),
     "audit": lambda: newest_cursor(AuditEvent.objects.all()),

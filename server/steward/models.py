@@ -320,12 +320,15 @@ class RefreshToken(models.Model):
 
 
 class Job(models.Model):
-    """A background job as staff see it: one row per job, however many attempts it takes.
+    """A background job of the product as staff see it: one row per job, however many
+    runs it takes, whichever backend runs it (steward/jobs/).
 
-    Each attempt is one django-tasks task (task_result_id is the latest one); the worker
-    (`manage.py db_worker`) runs steward.jobs.run_job, which moves this row through
-    pending -> running -> succeeded/failed and records the failure's traceback. Retrying
-    enqueues a new task for the same row; cancelling stops a pending job from starting.
+    The backends' own signals fill it (django-tasks' task_enqueued/started/finished,
+    Celery's after_task_publish/task_prerun/task_success/task_failure/...), so every job
+    of the product shows here, and the jobs feed is one commit-ordered feed like the
+    others. Each run on the backend (one django-tasks result, one Celery task id) is a
+    JobRun; a retry through Steward is a new run of the same job, linked to the failed
+    one, with the same task and the same arguments.
     """
 
     class Status(models.TextChoices):
@@ -335,10 +338,24 @@ class Job(models.Model):
         FAILED = "failed"
         CANCELLED = "cancelled"
 
-    kind = models.CharField(max_length=64)
+    # The alias of the Steward job backend in STEWARD_JOB_BACKENDS ("legacy" for jobs
+    # recorded before Steward used the product's backends).
+    backend = models.CharField(max_length=64, default="legacy")
+    # What the job does, as staff read it: the Celery task name, or the django-tasks
+    # task's name.
+    kind = models.CharField(max_length=200)
+    # What the backend needs to run it again: the Celery task name, or the django-tasks
+    # task's import path.
+    task_path = models.CharField(max_length=500, blank=True)
+    queue = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    payload = models.JSONField(default=dict, blank=True)
+    # The exact arguments, {"args": [...], "kwargs": {...}}; null when they cannot be
+    # stored as JSON exactly, and then retry_blocked_reason says why.
+    payload = models.JSONField(null=True, blank=True)
     payload_summary = models.CharField(max_length=300, blank=True)
+    retry_blocked_reason = models.CharField(max_length=300, blank=True)
+    # Backend options a retry keeps (priority, routing).
+    options = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -350,7 +367,8 @@ class Job(models.Model):
     last_error = models.TextField(blank=True)
     last_traceback = models.TextField(blank=True)
     result = models.JSONField(null=True, blank=True)
-    task_result_id = models.CharField(max_length=64, blank=True)
+    # The backend's id of the latest run.
+    task_id = models.CharField(max_length=255, blank=True)
     feed_seq = feed_seq_field()
 
     class Meta:
@@ -362,3 +380,34 @@ class Job(models.Model):
 
     def __str__(self):
         return f"job {self.pk} {self.kind} ({self.status})"
+
+
+class JobRun(models.Model):
+    """One run of a Job on its backend: a django-tasks result or a Celery task id."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="runs")
+    backend = models.CharField(max_length=64)
+    task_id = models.CharField(max_length=255)
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Job.Status.choices, default=Job.Status.PENDING)
+    # The run this one retried, when staff retried the job through Steward.
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["backend", "task_id"], name="steward_jobrun_task")
+        ]
+
+    def __str__(self):
+        return f"run {self.number} of job {self.job_id} ({self.status})"

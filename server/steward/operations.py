@@ -13,7 +13,6 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import status
 
-from steward import services
 from steward.errors import StewardError, exception_handler
 from steward.idempotency import hash_parts, run_idempotent_key, stored_response
 from steward.permissions import has_permission_code
@@ -30,6 +29,9 @@ from steward.serializers.items import (
     ItemSerializer,
 )
 from steward.serializers.jobs import JobSerializer
+from steward.services import accounts as account_services
+from steward.services import items as item_services
+from steward.services import jobs as job_services
 
 
 def serialize_item(item):
@@ -42,7 +44,7 @@ def _claim_body(item):
 
 
 def _decide(user, item_id, data):
-    decision, item = services.decide_item(
+    decision, item = item_services.decide_item(
         user,
         item_id,
         data["action"],
@@ -57,15 +59,17 @@ def _decide(user, item_id, data):
 
 
 def _claim(user, item_id, data):
-    return status.HTTP_200_OK, _claim_body(services.claim_item(user, item_id, serialize_item))
+    return status.HTTP_200_OK, _claim_body(item_services.claim_item(user, item_id, serialize_item))
 
 
 def _release(user, item_id, data):
-    return status.HTTP_200_OK, _claim_body(services.release_claim(user, item_id, serialize_item))
+    return status.HTTP_200_OK, _claim_body(
+        item_services.release_claim(user, item_id, serialize_item)
+    )
 
 
 def _account_action(user, account_id, data):
-    account, job = services.account_action(
+    account, job = account_services.account_action(
         user,
         account_id,
         data["action"],
@@ -77,16 +81,16 @@ def _account_action(user, account_id, data):
 
 
 def _add_note(user, account_id, data):
-    note = services.add_account_note(user, account_id, data["body"])
+    note = account_services.add_account_note(user, account_id, data["body"])
     return status.HTTP_201_CREATED, AccountNoteSerializer(note).data
 
 
 def _retry_job(user, job_id, data):
-    return status.HTTP_200_OK, JobSerializer(services.retry_job(user, job_id)).data
+    return status.HTTP_200_OK, JobSerializer(job_services.retry_job(user, job_id)).data
 
 
 def _cancel_job(user, job_id, data):
-    return status.HTTP_200_OK, JobSerializer(services.cancel_job(user, job_id)).data
+    return status.HTTP_200_OK, JobSerializer(job_services.cancel_job(user, job_id)).data
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,10 @@ ERROR_DESCRIPTIONS = {
     403: "permission_denied: the user's roles do not grant this.",
     404: "not_found.",
     409: "stale_version, conflict or claimed; `current` holds the item as it is now.",
-    422: "idempotency_key_reused: the Idempotency-Key was used for a different request.",
+    422: "A refusal to keep for the user: idempotency_key_reused (the Idempotency-Key was "
+    "used for a different request), or the endpoint's own code named in its description.",
+    503: "job_backend_unavailable: the job backend's broker or database did not take it; "
+    "nothing was applied, send it again later.",
 }
 
 LIMIT = OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 500, default 100.")

@@ -115,3 +115,34 @@ def admin_client(client_as):
 def fast_password_hashing(settings):
     """PBKDF2 with real iteration counts dominates test time; MD5 is fine for tests."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def run_db_worker():
+    """Run every queued django-tasks task on the real database worker, then return."""
+    from django.core.management import call_command
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+
+def enqueue_job(name, *args, **kwargs):
+    """Enqueue the forum's django-tasks task `name` for real; returns its Steward Job."""
+    from django.db import transaction
+
+    from forum import tasks
+    from steward.models import Job
+
+    with transaction.atomic():
+        result = getattr(tasks, name).enqueue(*args, **kwargs)
+    return Job.objects.get(backend="tasks", task_id=str(result.id))
+
+
+def make_job(status="failed"):
+    """A job of the forum's django-tasks build_report task, enqueued for real inside the
+    test's transaction (so it is pending with a waiting task row), then set to `status`."""
+    from steward.models import Job, JobRun
+
+    job = enqueue_job("build_report", queue="fixture", timeout_seconds=1, work_seconds=0)
+    if status != "pending":
+        Job.objects.filter(pk=job.pk).update(status=status)
+        JobRun.objects.filter(job=job).update(status=status)
+    return Job.objects.get(pk=job.pk)

@@ -103,8 +103,9 @@ def test_password_reset_is_a_background_job(support_client, make_member):
     body = act(support_client, member, {"action": "send_password_reset"}).json()
     job = Job.objects.get(pk=body["job"]["id"])
     assert job.kind == "send_password_reset"
+    assert job.created_by_id == support_client.user.pk
     assert job.status == "pending"
-    assert job.task_result_id
+    assert job.task_id and job.backend == "tasks"
     event = AuditEvent.objects.get(action="account.send_password_reset")
     assert event.data["job_id"] == job.id
 
@@ -132,7 +133,7 @@ def test_action_replays_with_idempotency_key(support_client, make_member):
 
 
 def test_audit_failure_rolls_back_the_action(support_client, make_member, monkeypatch):
-    from steward import services
+    from steward.services import accounts as services
 
     member = make_member()
 

@@ -1,7 +1,7 @@
 import pytest
 
 from steward.models import AuditEvent
-from steward.services import record_audit
+from steward.services.audit import record_audit
 from steward.tests.conftest import commits
 
 AUDIT = "/api/v1/audit"

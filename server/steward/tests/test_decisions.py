@@ -2,8 +2,8 @@ import uuid
 
 import pytest
 
-from steward import services
 from steward.models import AuditEvent, Decision, IdempotencyRecord, Item
+from steward.services import items as services
 
 
 def decide(client, item, key=None, **body):

@@ -13,11 +13,14 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from steward import events, services
+from steward import events
 from steward.feeds import decode_cursor
 from steward.models import AuditEvent, Job
 from steward.operations import serialize_item
-from steward.tests.conftest import client_for
+from steward.services import audit as audit_services
+from steward.services import items as item_services
+from steward.services import jobs as job_services
+from steward.tests.conftest import client_for, enqueue_job, run_db_worker
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -96,7 +99,7 @@ def test_items_feed_serves_an_item_decided_first_but_committed_last(make_user, m
     assert mirror == {early.id: "open", late.id: "open"}
 
     slow = OpenTransaction(
-        lambda: services.decide_item(moderator, early.id, "remove", "", "", 1, serialize_item)
+        lambda: item_services.decide_item(moderator, early.id, "remove", "", "", 1, serialize_item)
     )
     decided = client.post(
         f"{ITEMS}/{late.id}/decisions", {"action": "approve", "base_version": 1}, format="json"
@@ -111,8 +114,11 @@ def test_items_feed_serves_an_item_decided_first_but_committed_last(make_user, m
     assert mirror == {early.id: "removed", late.id: "approved"}
 
 
-def _job(status, **fields):
-    return Job.objects.create(kind="send_email", status=status, payload={"to": "a@b.c"}, **fields)
+def _job(status):
+    job = enqueue_job("import_members_csv", "username,email\nann\n")
+    if status == Job.Status.FAILED:
+        run_db_worker()
+    return Job.objects.get(pk=job.pk)
 
 
 def test_jobs_feed_serves_a_job_changed_first_but_committed_last(make_user):
@@ -123,7 +129,7 @@ def test_jobs_feed_serves_a_job_changed_first_but_committed_last(make_user):
     mirror = {row["id"]: row["status"] for row in rows}
     assert mirror == {failed.id: "failed", pending.id: "pending"}
 
-    slow = OpenTransaction(lambda: services.retry_job(admin, failed.id))
+    slow = OpenTransaction(lambda: job_services.retry_job(admin, failed.id))
     cancelled = client.post(f"{JOBS}/{pending.id}/cancel")
     assert cancelled.status_code == 200
     rows, cursor = follow(client, JOBS, "updated_after", cursor)
@@ -138,13 +144,13 @@ def test_jobs_feed_serves_a_job_changed_first_but_committed_last(make_user):
 def test_audit_feed_serves_an_event_inserted_first_but_committed_last(make_user):
     admin = make_user(roles=["admin"])
     client = client_for(admin)
-    before = services.record_audit(admin, "test.before", "x", 1, {})
+    before = audit_services.record_audit(admin, "test.before", "x", 1, {})
     rows, cursor = follow(client, AUDIT, "cursor", None)
     served = [row["id"] for row in rows]
     assert served == [before.id]
 
-    slow = OpenTransaction(lambda: services.record_audit(admin, "test.slow", "x", 2, {}))
-    fast = services.record_audit(admin, "test.fast", "x", 3, {})
+    slow = OpenTransaction(lambda: audit_services.record_audit(admin, "test.slow", "x", 2, {}))
+    fast = audit_services.record_audit(admin, "test.fast", "x", 3, {})
     rows, cursor = follow(client, AUDIT, "cursor", cursor)
     served += [row["id"] for row in rows]
     slow.finish()
@@ -167,7 +173,7 @@ def test_pokes_wait_for_the_horizon_and_announce_a_late_commit(make_user, make_i
     assert events.snapshot(["items"])["items"] == cursor
 
     slow = OpenTransaction(
-        lambda: services.decide_item(moderator, early.id, "remove", "", "", 1, serialize_item)
+        lambda: item_services.decide_item(moderator, early.id, "remove", "", "", 1, serialize_item)
     )
     client.post(
         f"{ITEMS}/{late.id}/decisions", {"action": "approve", "base_version": 1}, format="json"

@@ -1,13 +1,12 @@
-"""Jobs run on django-tasks' real database worker (`db_worker --batch`), fail with real
-exceptions and tracebacks, and can be retried and cancelled through the API."""
+"""The product's django-tasks jobs through Steward: recorded by django-tasks' own signals
+as the product enqueues them and django-tasks-db's real worker (`db_worker --batch`) runs
+them, failing with real exceptions and tracebacks; retried (a new run of the same task with
+the same arguments, linked to the failed one) and cancelled through the API, audited."""
 
 import pytest
-from django.core import mail
-from django.core.management import call_command
-from django.db import transaction
 
-from steward import services
-from steward.models import AuditEvent, Job
+from steward.models import AuditEvent, Job, JobRun
+from steward.tests.conftest import enqueue_job, run_db_worker
 
 try:
     from django.tasks import TaskResultStatus
@@ -27,124 +26,183 @@ def locmem_mail(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
-def run_worker():
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
-
-
-def make_job(kind, payload, summary="test job"):
-    with transaction.atomic():
-        return services.create_job(None, kind, payload, summary)
-
-
-def test_csv_import_succeeds_on_the_worker(admin_client):
-    job = make_job("import_members_csv", {"csv": "username,email\nann,ann@example.com\n"})
-    assert admin_client.get(f"{JOBS}/{job.id}").json()["status"] == "pending"
-    run_worker()
+def test_a_product_task_is_recorded_as_it_is_enqueued_and_runs(admin_client):
+    job = enqueue_job("import_members_csv", "username,email\nann,ann@example.com\n")
+    body = admin_client.get(f"{JOBS}/{job.id}").json()
+    assert (body["backend"], body["kind"], body["status"]) == (
+        "tasks",
+        "import_members_csv",
+        "pending",
+    )
+    assert body["arguments"] == {
+        "args": ["username,email\nann,ann@example.com\n"],
+        "kwargs": {},
+    }
+    assert body["can_cancel"] is True and body["can_retry"] is False
+    run_db_worker()
     body = admin_client.get(f"{JOBS}/{job.id}").json()
     assert body["status"] == "succeeded", body
     assert body["attempts"] == 1
     assert body["result"] == {"rows": 1, "created": 1}
     assert body["started_at"] and body["finished_at"]
-    task = DBTaskResult.objects.get(pk=Job.objects.get(pk=job.id).task_result_id)
+    assert [run["status"] for run in body["runs"]] == ["succeeded"]
+    task = DBTaskResult.objects.get(pk=body["task_id"])
     assert task.status == TaskResultStatus.SUCCESSFUL
 
 
-def test_malformed_csv_fails_with_traceback_and_retry_runs_again(admin_client):
-    job = make_job("import_members_csv", {"csv": "username,email\nann\n"})
-    run_worker()
+def test_a_failure_is_listed_with_its_traceback_and_a_retry_runs_the_same_task_again(
+    admin_client,
+):
+    job = enqueue_job("import_members_csv", "username,email\nann\n")
+    run_db_worker()
     body = admin_client.get(f"{JOBS}/{job.id}").json()
     assert body["status"] == "failed"
     assert body["last_error"] == "ValueError: line 2: expected 2 columns, got 1"
     assert "Traceback (most recent call last)" in body["last_traceback"]
-    assert "_import_members_csv" in body["last_traceback"]
-    first_task = DBTaskResult.objects.get(pk=Job.objects.get(pk=job.id).task_result_id)
-    assert first_task.status == TaskResultStatus.FAILED
+    assert "import_members_csv" in body["last_traceback"]
+    assert body["can_retry"] is True
+    first_task = DBTaskResult.objects.get(pk=body["task_id"])
     assert first_task.exception_class_path == "builtins.ValueError"
 
     retried = admin_client.post(f"{JOBS}/{job.id}/retry")
     assert retried.status_code == 200, retried.content
     assert retried.json()["status"] == "pending"
-    assert Job.objects.get(pk=job.id).task_result_id != str(first_task.id)
-    run_worker()
+    second_task_id = retried.json()["task_id"]
+    assert second_task_id != str(first_task.id)
+    second_task = DBTaskResult.objects.get(pk=second_task_id)
+    assert second_task.task_path == "forum.tasks.import_members_csv"
+    assert second_task.args_kwargs == first_task.args_kwargs
+    run_db_worker()
     body = admin_client.get(f"{JOBS}/{job.id}").json()
     assert body["status"] == "failed" and body["attempts"] == 2
-    assert AuditEvent.objects.filter(action="job.retry", target_id=str(job.id)).count() == 1
-    assert AuditEvent.objects.filter(action="job.failed", target_id=str(job.id)).count() == 2
+    runs = body["runs"]
+    assert [(r["number"], r["status"], r["retry_of"]) for r in runs] == [
+        (1, "failed", None),
+        (2, "failed", 1),
+    ]
+    assert runs[1]["created_by"]["username"] == admin_client.user.username
+    event = AuditEvent.objects.get(action="job.retry", target_id=str(job.id))
+    assert event.data["task_id"] == second_task_id
+    assert event.data["retry_of_task_id"] == str(first_task.id)
 
 
-def test_email_to_an_invalid_address_fails_and_a_valid_one_is_sent(admin_client):
-    bad = make_job("send_email", {"to": "not an address", "subject": "s", "body": "b"})
-    good = make_job("send_email", {"to": "ok@example.com", "subject": "s", "body": "b"})
-    run_worker()
-    assert Job.objects.get(pk=bad.id).last_error.startswith("InvalidRecipient:")
-    assert Job.objects.get(pk=good.id).status == "succeeded"
-    assert [m.to for m in mail.outbox] == [["ok@example.com"]]
-
-
-def test_report_times_out_then_a_retry_succeeds(admin_client):
-    job = make_job("build_report", {"timeout_seconds": 0.1, "work_seconds": 1, "slow_attempts": 1})
-    run_worker()
+def test_a_report_times_out_then_a_retry_succeeds(admin_client):
+    job = enqueue_job("build_report", queue="test", timeout_seconds=0.1, work_seconds=0.5)
+    run_db_worker()
     failed = Job.objects.get(pk=job.id)
     assert failed.status == "failed"
     assert failed.last_error.startswith("TimeoutError:")
-    admin_client.post(f"{JOBS}/{job.id}/retry")
-    run_worker()
+    assert admin_client.post(f"{JOBS}/{job.id}/retry").status_code == 200
+    run_db_worker()
     done = Job.objects.get(pk=job.id)
     assert (done.status, done.attempts, done.last_error) == ("succeeded", 2, "")
 
 
-def test_cancelled_job_is_skipped_by_the_worker(admin_client):
-    job = make_job("send_email", {"to": "ok@example.com"})
+def test_a_cancelled_job_never_runs(admin_client):
+    job = enqueue_job("import_members_csv", "username,email\nzed,zed@example.com\n")
     cancelled = admin_client.post(f"{JOBS}/{job.id}/cancel")
-    assert cancelled.status_code == 200
+    assert cancelled.status_code == 200, cancelled.content
     assert cancelled.json()["status"] == "cancelled"
-    run_worker()
+    run_db_worker()
     assert Job.objects.get(pk=job.id).attempts == 0
-    assert mail.outbox == []
+    assert DBTaskResult.objects.get(pk=job.task_id).exception_class_path == (
+        "steward.jobs.Cancelled"
+    )
     again = admin_client.post(f"{JOBS}/{job.id}/cancel")
     assert again.status_code == 409
     assert again.json()["current_job"]["status"] == "cancelled"
+    assert AuditEvent.objects.filter(action="job.cancel", target_id=str(job.id)).count() == 1
+    # A cancelled job can be retried: it runs then.
+    assert admin_client.post(f"{JOBS}/{job.id}/retry").status_code == 200
+    run_db_worker()
+    assert Job.objects.get(pk=job.id).status == "succeeded"
 
 
-def test_only_failed_or_cancelled_jobs_retry(admin_client):
-    job = make_job("send_email", {"to": "ok@example.com"})
+def test_only_failed_or_cancelled_jobs_retry_and_only_pending_ones_cancel(admin_client):
+    job = enqueue_job("build_report", queue="fast", timeout_seconds=1, work_seconds=0)
     response = admin_client.post(f"{JOBS}/{job.id}/retry")
     assert response.status_code == 409
     assert response.json()["code"] == "conflict"
+    run_db_worker()
+    response = admin_client.post(f"{JOBS}/{job.id}/cancel")
+    assert response.status_code == 409
+    assert response.json()["current_job"]["status"] == "succeeded"
 
 
 def test_retry_all_matching_a_filter(admin_client):
-    failing = [make_job("send_email", {"to": "bad"}) for _ in range(3)]
-    other = make_job("import_members_csv", {"csv": "nope"})
-    run_worker()
-    response = admin_client.post(f"{JOBS}/retry", {"kind": "send_email"}, format="json")
+    failing = [enqueue_job("import_members_csv", "nope") for _ in range(3)]
+    other = enqueue_job("build_report", queue="slow", timeout_seconds=0.01, work_seconds=1)
+    run_db_worker()
+    response = admin_client.post(f"{JOBS}/retry", {"kind": "import_members_csv"}, format="json")
     assert response.status_code == 200, response.content
-    assert sorted(j["id"] for j in response.json()["retried"]) == [j.id for j in failing]
+    body = response.json()
+    assert sorted(j["id"] for j in body["retried"]) == [j.id for j in failing]
+    assert body["skipped"] == []
     assert Job.objects.get(pk=other.id).status == "failed"
     assert Job.objects.filter(status="pending").count() == 3
+    assert AuditEvent.objects.filter(action="job.retry").count() == 3
+    summary = AuditEvent.objects.get(action="job.retry_matching")
+    assert sorted(summary.data["retried"]) == [j.id for j in failing]
 
 
-def test_password_reset_job_mails_the_member(support_client, admin_client, make_member):
-    member = make_member()
-    member.email = "member@example.com"
-    member.save()
-    support_client.post(
-        f"/api/v1/accounts/{member.id}/actions", {"action": "send_password_reset"}, format="json"
+def test_a_job_whose_arguments_were_not_json_is_listed_with_retry_disabled(admin_client):
+    job = Job.objects.create(
+        backend="celery",
+        kind="forum.tasks.send_reminder",
+        task_path="forum.tasks.send_reminder",
+        status=Job.Status.FAILED,
+        payload=None,
+        retry_blocked_reason="The arguments cannot be stored as JSON exactly: args[1] is a "
+        "datetime, which JSON cannot hold exactly.",
+        task_id="t-1",
     )
-    run_worker()
-    assert [m.to for m in mail.outbox] == [["member@example.com"]]
+    JobRun.objects.create(job=job, backend="celery", task_id="t-1", number=1, status="failed")
+    body = admin_client.get(f"{JOBS}/{job.id}").json()
+    assert body["can_retry"] is False
+    assert "datetime" in body["retry_blocked_reason"]
+    assert body["arguments"] is None
+    response = admin_client.post(f"{JOBS}/{job.id}/retry")
+    assert response.status_code == 422
+    assert response.json()["code"] == "job_not_retryable"
+    assert "datetime" in response.json()["message"]
+    matching = admin_client.post(f"{JOBS}/retry", {"backend": "celery"}, format="json").json()
+    assert matching["retried"] == []
+    assert matching["skipped"][0]["code"] == "job_not_retryable"
+
+
+def test_legacy_jobs_are_listed_but_cannot_run_again(admin_client):
+    job = Job.objects.create(kind="send_email", status=Job.Status.FAILED, payload={"to": "x"})
+    body = admin_client.get(f"{JOBS}/{job.id}").json()
+    assert body["backend"] == "legacy"
+    assert body["can_retry"] is False
+    assert admin_client.post(f"{JOBS}/{job.id}/retry").status_code == 422
 
 
 def test_jobs_feed_filters_and_pages(admin_client):
-    jobs = [make_job("send_email", {"to": "bad"}) for _ in range(3)]
-    make_job("build_report", {})
-    page = admin_client.get(JOBS, {"kind": "send_email", "limit": 2}).json()
+    jobs = [enqueue_job("import_members_csv", "bad") for _ in range(3)]
+    enqueue_job("build_report")
+    page = admin_client.get(JOBS, {"kind": "import_members_csv", "limit": 2}).json()
     assert [j["id"] for j in page["results"]] == [jobs[0].id, jobs[1].id]
-    assert page["has_more"] is True
+    assert page["has_more"] is True and page["total"] == 3
     rest = admin_client.get(
-        JOBS, {"kind": "send_email", "updated_after": page["next_cursor"]}
+        JOBS, {"kind": "import_members_csv", "updated_after": page["next_cursor"]}
     ).json()
     assert [j["id"] for j in rest["results"]] == [jobs[2].id]
     assert admin_client.get(JOBS, {"status": "running"}).json()["results"] == []
+    assert admin_client.get(JOBS, {"backend": "celery"}).json()["results"] == []
+    assert len(admin_client.get(JOBS, {"backend": "tasks"}).json()["results"]) == 4
     bad = admin_client.get(JOBS, {"status": "exploded"})
     assert bad.status_code == 400 and "status" in bad.json()["fields"]
+
+
+def test_a_signal_handler_error_never_fails_the_product_task(admin_client, monkeypatch):
+    from steward.jobs import recording
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("steward's database is down")
+
+    monkeypatch.setattr(recording, "record_started", broken)
+    job = enqueue_job("import_members_csv", "username,email\nbea,bea@example.com\n")
+    run_db_worker()
+    assert DBTaskResult.objects.get(pk=job.task_id).status == TaskResultStatus.SUCCESSFUL
+    assert Job.objects.get(pk=job.id).status == "succeeded"

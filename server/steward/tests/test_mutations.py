@@ -2,7 +2,8 @@
 
 import pytest
 
-from steward.models import AuditEvent, Decision, Item, Job, MemberNote
+from steward.models import AuditEvent, Decision, Item, MemberNote
+from steward.tests.conftest import make_job
 
 MUTATIONS = "/api/v1/mutations"
 
@@ -84,7 +85,7 @@ def test_permission_is_checked_per_operation(moderator_client, make_item, make_m
 
 
 def test_job_operations(admin_client):
-    job = Job.objects.create(kind="send_email", status="failed")
+    job = make_job("failed")
     results = batch(
         admin_client, op("r", "retry_job", job.id), op("c", "cancel_job", job.id)
     ).json()["results"]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from steward.models import Job
 from steward.permissions import ROLE_PERMISSIONS
+from steward.tests.conftest import make_job
 
 ALLOWED = {
     # (method, path template): roles that may call it
@@ -66,10 +66,8 @@ ROLES = ["moderator", "support", "admin", "none"]
 
 
 def call(client, method, path, item):
-    job = Job.objects.create(kind="send_email", status="failed")
+    job = make_job("pending" if path.endswith("/cancel") else "failed")
     url = path.format(id=item.id, account=item.author_id, job=job.id)
-    if path.endswith("/cancel"):
-        Job.objects.filter(pk=job.id).update(status="pending")
     for suffix, body in BODIES.items():
         if method == "post" and url.endswith(suffix):
             return client.post(url, body, format="json")

@@ -5,7 +5,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from steward import services
 from steward.models import Member
 from steward.pagination import parse_limit
 from steward.permissions import CanActOnAccounts, CanViewAccounts
@@ -19,6 +18,7 @@ from steward.serializers.accounts import (
     AccountSerializer,
 )
 from steward.serializers.common import page_of
+from steward.services import accounts as account_services
 from steward.views.base import (
     StewardAPIView,
     choice_param,
@@ -46,7 +46,9 @@ class AccountListView(StewardAPIView):
         query = (params.get("q") or "").strip()[:200] or None
         status_filter = choice_param(request, "status", Member.Status.values)
         limit = parse_limit(params.get("limit"))
-        page = services.accounts_page(query, status_filter, params.get("updated_after"), limit)
+        page = account_services.accounts_page(
+            query, status_filter, params.get("updated_after"), limit
+        )
         return page_response(AccountSerializer, page)
 
 
@@ -58,7 +60,7 @@ class AccountDetailView(StewardAPIView):
         responses={200: AccountSerializer, **errors(401, 403, 404)},
     )
     def get(self, request, account_id):
-        return Response(AccountSerializer(services.get_account(account_id)).data)
+        return Response(AccountSerializer(account_services.get_account(account_id)).data)
 
 
 class AccountHistoryView(StewardAPIView):
@@ -71,7 +73,9 @@ class AccountHistoryView(StewardAPIView):
     )
     def get(self, request, account_id):
         limit = parse_limit(request.query_params.get("limit"))
-        return Response(AccountHistorySerializer(services.account_history(account_id, limit)).data)
+        return Response(
+            AccountHistorySerializer(account_services.account_history(account_id, limit)).data
+        )
 
 
 class AccountNotesView(StewardAPIView):
@@ -93,7 +97,7 @@ class AccountNotesView(StewardAPIView):
     def get(self, request, account_id):
         after_id = int_param(request, "after_id", minimum=0)
         limit = parse_limit(request.query_params.get("limit"))
-        page = services.list_account_notes(account_id, after_id, limit)
+        page = account_services.list_account_notes(account_id, after_id, limit)
         return page_response(AccountNoteSerializer, page)
 
     @extend_schema(

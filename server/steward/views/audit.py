@@ -4,12 +4,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAuthenticated
 
-from steward import services
 from steward.pagination import parse_limit
 from steward.permissions import CanViewAudit
 from steward.schema import AUDIT_AFTER_ID, AUDIT_CURSOR, errors
 from steward.serializers.audit import AuditEventSerializer
 from steward.serializers.common import page_of
+from steward.services import audit as audit_services
 from steward.views.base import StewardAPIView, datetime_param, int_param, page_response
 
 
@@ -43,5 +43,5 @@ class AuditListView(StewardAPIView):
             "created_after": datetime_param(request, "created_after"),
             "created_before": datetime_param(request, "created_before"),
         }
-        page = services.list_audit(filters, after_id, params.get("cursor"), limit)
+        page = audit_services.list_audit(filters, after_id, params.get("cursor"), limit)
         return page_response(AuditEventSerializer, page)

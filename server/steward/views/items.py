@@ -5,7 +5,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from steward import services
 from steward.pagination import parse_limit
 from steward.permissions import CanDecideItems, CanViewItems
 from steward.schema import CURSOR_RULES, IDEMPOTENCY_KEY, LIMIT, UPDATED_AFTER, errors
@@ -17,6 +16,7 @@ from steward.serializers.items import (
     ItemSerializer,
     QueueSerializer,
 )
+from steward.services import items as item_services
 from steward.views.base import StewardAPIView, int_param, page_response, run_operation
 
 
@@ -43,10 +43,10 @@ class QueueListView(StewardAPIView):
             # Delta mode: keyset over (changed_seq, id), where a queue changes whenever
             # one of its items does (its counts move).
             limit = parse_limit(request.query_params.get("limit"))
-            page = services.queues_page(request.query_params.get("updated_after"), limit)
+            page = item_services.queues_page(request.query_params.get("updated_after"), limit)
             return page_response(QueueSerializer, page)
         parse_limit(request.query_params.get("limit"))  # validated even where unused
-        queues = QueueSerializer(services.list_queues(), many=True).data
+        queues = QueueSerializer(item_services.list_queues(), many=True).data
         return Response({"results": queues, "next_cursor": None, "has_more": False})
 
 
@@ -65,7 +65,7 @@ class ItemListView(StewardAPIView):
     def get(self, request):
         queue_id = int_param(request, "queue")
         limit = parse_limit(request.query_params.get("limit"))
-        page = services.list_items(queue_id, request.query_params.get("updated_after"), limit)
+        page = item_services.list_items(queue_id, request.query_params.get("updated_after"), limit)
         return page_response(ItemSerializer, page)
 
 
@@ -76,7 +76,7 @@ class ItemDetailView(StewardAPIView):
         operation_id="items_retrieve", responses={200: ItemSerializer, **errors(401, 403, 404)}
     )
     def get(self, request, item_id):
-        return Response(ItemSerializer(services.get_item(item_id)).data)
+        return Response(ItemSerializer(item_services.get_item(item_id)).data)
 
 
 class DecisionCreateView(StewardAPIView):

@@ -6,8 +6,6 @@ from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from steward import services
-from steward.errors import validation_error
 from steward.models import Job
 from steward.pagination import parse_limit
 from steward.permissions import CanActOnJobs, CanViewJobs
@@ -15,10 +13,12 @@ from steward.schema import IDEMPOTENCY_KEY, LIMIT, UPDATED_AFTER, errors
 from steward.serializers.common import page_of
 from steward.serializers.jobs import (
     JobConflictSerializer,
+    JobDetailSerializer,
     JobRetryRequestSerializer,
     JobRetryResultSerializer,
     JobSerializer,
 )
+from steward.services import jobs as job_services
 from steward.views.base import (
     StewardAPIView,
     choice_param,
@@ -29,10 +29,21 @@ from steward.views.base import (
 
 
 def _job_filters(request):
+    params = request.query_params
     return {
-        "kind": choice_param(request, "kind", services.JOB_KINDS),
+        "kind": (params.get("kind") or "")[:200] or None,
         "status": choice_param(request, "status", Job.Status.values),
+        "backend": (params.get("backend") or "")[:64] or None,
     }
+
+
+JOB_FILTERS = [
+    OpenApiParameter("kind", OpenApiTypes.STR, description="The task name, exactly."),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=list(Job.Status.values)),
+    OpenApiParameter(
+        "backend", OpenApiTypes.STR, description="A job backend's name, e.g. celery or tasks."
+    ),
+]
 
 
 class JobListView(StewardAPIView):
@@ -40,18 +51,14 @@ class JobListView(StewardAPIView):
 
     @extend_schema(
         operation_id="jobs_list",
-        parameters=[
-            OpenApiParameter("kind", OpenApiTypes.STR, enum=list(services.JOB_KINDS)),
-            OpenApiParameter("status", OpenApiTypes.STR, enum=list(Job.Status.values)),
-            UPDATED_AFTER,
-            LIMIT,
-        ],
+        description="Every backend's jobs in one delta feed, each naming its backend.",
+        parameters=[*JOB_FILTERS, UPDATED_AFTER, LIMIT],
         responses={200: page_of(JobSerializer), **errors(400, 401, 403)},
     )
     def get(self, request):
         filters = _job_filters(request)
         limit = parse_limit(request.query_params.get("limit"))
-        page = services.jobs_page(filters, request.query_params.get("updated_after"), limit)
+        page = job_services.jobs_page(filters, request.query_params.get("updated_after"), limit)
         return page_response(JobSerializer, page)
 
 
@@ -59,10 +66,11 @@ class JobDetailView(StewardAPIView):
     permission_classes = [IsAuthenticated, CanViewJobs]
 
     @extend_schema(
-        operation_id="jobs_retrieve", responses={200: JobSerializer, **errors(401, 403, 404)}
+        operation_id="jobs_retrieve",
+        responses={200: JobDetailSerializer, **errors(401, 403, 404)},
     )
     def get(self, request, job_id):
-        return Response(JobSerializer(services.get_job(job_id)).data)
+        return Response(JobDetailSerializer(job_services.get_job(job_id)).data)
 
 
 class JobRetryView(StewardAPIView):
@@ -71,11 +79,16 @@ class JobRetryView(StewardAPIView):
 
     @extend_schema(
         operation_id="jobs_retry",
+        description="Runs the job again on its backend, with the same task and the exact "
+        "same arguments, as a new run of the same job (linked to the failed run): the job "
+        "is pending again. 422 job_not_retryable when it never can be (arguments not "
+        "stored as JSON, backend not configured, task gone); 503 job_backend_unavailable "
+        "when the broker did not take it (nothing applied: send it again later).",
         parameters=[IDEMPOTENCY_KEY],
         request=None,
         responses={
             200: JobSerializer,
-            **errors(400, 401, 403, 404, 422),
+            **errors(400, 401, 403, 404, 422, 503),
             409: OpenApiResponse(JobConflictSerializer, description="The job is not retryable."),
         },
     )
@@ -89,11 +102,14 @@ class JobCancelView(StewardAPIView):
 
     @extend_schema(
         operation_id="jobs_cancel",
+        description="Stops a pending job before it starts (django-tasks-db: its waiting "
+        "row; Celery: a revoke). 409 when it started already; 422 job_not_cancellable "
+        "when its backend cannot stop pending jobs.",
         parameters=[IDEMPOTENCY_KEY],
         request=None,
         responses={
             200: JobSerializer,
-            **errors(400, 401, 403, 404, 422),
+            **errors(400, 401, 403, 404, 422, 503),
             409: OpenApiResponse(JobConflictSerializer, description="The job is not pending."),
         },
     )
@@ -115,13 +131,13 @@ class JobRetryMatchingView(StewardAPIView):
         serializer = JobRetryRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data["kind"] and data["kind"] not in services.JOB_KINDS:
-            raise validation_error("kind", f"Must be one of: {', '.join(services.JOB_KINDS)}.")
 
         def perform():
-            jobs = services.retry_jobs_matching(
-                request.user, {"kind": data["kind"], "status": data["status"]}, data["max_jobs"]
+            filters = {"kind": data["kind"], "status": data["status"], "backend": data["backend"]}
+            retried, skipped = job_services.retry_jobs_matching(
+                request.user, filters, data["max_jobs"]
             )
-            return status.HTTP_200_OK, {"retried": JobSerializer(jobs, many=True).data}
+            body = {"retried": JobSerializer(retried, many=True).data, "skipped": skipped}
+            return status.HTTP_200_OK, body
 
         return idempotent_response(request, perform)

@@ -5,7 +5,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from steward import services
 from steward.errors import validation_error
 from steward.models import ReasonTemplate
 from steward.pagination import parse_limit
@@ -13,6 +12,7 @@ from steward.permissions import HasAnyRole
 from steward.schema import CURSOR_RULES, LIMIT, errors
 from steward.serializers.common import page_of
 from steward.serializers.items import ReasonTemplateSerializer
+from steward.services import items as item_services
 from steward.views.base import StewardAPIView, page_response
 
 
@@ -43,12 +43,12 @@ class ReasonTemplateListView(StewardAPIView):
             )
         if "updated_after" in request.query_params:
             limit = parse_limit(request.query_params.get("limit"))
-            page = services.reason_templates_page(
+            page = item_services.reason_templates_page(
                 scope, request.query_params.get("updated_after"), limit
             )
             return page_response(ReasonTemplateSerializer, page)
         parse_limit(request.query_params.get("limit"))  # validated even where unused
-        templates = services.list_reason_templates(scope)
+        templates = item_services.list_reason_templates(scope)
         return Response(
             {
                 "results": ReasonTemplateSerializer(templates, many=True).data,

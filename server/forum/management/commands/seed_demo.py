@@ -11,7 +11,6 @@ of the minutes a million model instances would.
 """
 
 import random
-import traceback
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -20,7 +19,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.utils import timezone
 
-from steward import jobs as job_kinds
+from forum.seed.jobs import seed_jobs
 from steward.models import (
     AuditEvent,
     Decision,
@@ -151,7 +150,7 @@ class Command(BaseCommand):
             else:
                 count = self._items(rng, queues, options["items"])
                 self.stdout.write(f"Created {count} items.")
-            added_jobs = self._jobs(rng, options["jobs"])
+            added_jobs = seed_jobs(rng, options["jobs"])
             if added_jobs:
                 self.stdout.write(f"Created {added_jobs} jobs.")
         added_audit = self._audit(options["audit"])
@@ -269,61 +268,6 @@ class Command(BaseCommand):
                 )
         Report.objects.bulk_create(reports)
         return len(items)
-
-    def _jobs(self, rng, target):
-        """Jobs in every status; failed ones carry the traceback their kind really raises."""
-        missing = target - Job.objects.count()
-        if missing <= 0:
-            return 0
-        now = timezone.now()
-        failures = {}
-        samples = {
-            "import_members_csv": {"csv": "username,email\nann,ann@example.com\nbob\n"},
-            "send_email": {"to": "ops(at)example.com", "subject": "Weekly digest", "body": "..."},
-            "build_report": {"timeout_seconds": 0.01, "work_seconds": 0.05, "slow_attempts": 1},
-        }
-        for kind, payload in samples.items():
-            probe = Job(kind=kind, payload=payload, attempts=1)
-            try:
-                job_kinds.HANDLERS[kind](probe)
-            except Exception as exc:
-                failures[kind] = (f"{type(exc).__name__}: {exc}", traceback.format_exc())
-        summaries = {
-            "import_members_csv": "Import members from partner.csv",
-            "send_email": "Weekly digest to ops(at)example.com",
-            "build_report": "Open items report (cold cache)",
-        }
-        statuses = [Job.Status.SUCCEEDED] * 6 + [Job.Status.FAILED] * 3 + [Job.Status.CANCELLED]
-        rows = []
-        for n in range(missing):
-            kind = list(samples)[n % len(samples)]
-            status = statuses[n % len(statuses)]
-            created = now - timedelta(minutes=rng.randint(1, 60 * 24 * 14))
-            error, trace = failures[kind] if status == Job.Status.FAILED else ("", "")
-            rows.append(
-                Job(
-                    kind=kind,
-                    status=status,
-                    payload=samples[kind],
-                    payload_summary=summaries[kind],
-                    attempts=0 if status == Job.Status.CANCELLED else rng.randint(1, 3),
-                    created_at=created,
-                    started_at=None if status == Job.Status.CANCELLED else created,
-                    finished_at=created + timedelta(seconds=rng.randint(1, 90)),
-                    updated_at=created + timedelta(seconds=90),
-                    last_error=error,
-                    last_traceback=trace,
-                    result={"rows": 2, "created": 2} if status == Job.Status.SUCCEEDED else None,
-                )
-            )
-        Job.objects.bulk_create(rows, batch_size=5000)
-        # A few pending ones, enqueued for real, so `db_worker` has work to show.
-        for kind in list(samples)[: max(0, min(3, missing))]:
-            job = Job.objects.create(
-                kind=kind, payload=samples[kind], payload_summary=summaries[kind]
-            )
-            job_kinds.enqueue_attempt(job)
-        return missing + min(3, missing)
 
     def _audit(self, target):
         missing = target - AuditEvent.objects.count()

@@ -1,0 +1,238 @@
+"""Queues, items, decisions, claims and reason templates.
+
+Every mutation writes its AuditEvent in the same transaction as the change itself.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, F, Max, Min, Prefetch, Q
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+from rest_framework.exceptions import NotFound
+
+from steward.errors import Conflict, validation_error
+from steward.feeds import feed_page
+from steward.models import Decision, Item, Member, Queue, ReasonTemplate, Report
+from steward.pagination import Page
+from steward.services.audit import record_audit
+
+ACTION_TO_STATE = {
+    Decision.Action.APPROVE: Item.State.APPROVED,
+    Decision.Action.REMOVE: Item.State.REMOVED,
+    Decision.Action.ESCALATE: Item.State.ESCALATED,
+    Decision.Action.IGNORE: Item.State.IGNORED,
+}
+
+
+def claim_ttl() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "STEWARD_CLAIM_TTL", 5 * 60)))
+
+
+# Queues
+
+
+def queue_queryset():
+    open_items = Q(items__state=Item.State.OPEN)
+    return Queue.objects.annotate(
+        open_count=Count("items", filter=open_items),
+        oldest_open_at=Min("items__created_at", filter=open_items),
+        items_updated_at=Max("items__updated_at"),
+        # A queue changes when it or any of its items changes (its counts move), so its
+        # place in the feed is the latest stamp of the two.
+        changed_seq=Greatest("feed_seq", Coalesce(Max("items__feed_seq"), "feed_seq")),
+    )
+
+
+def list_queues():
+    return queue_queryset().order_by("-priority", "id")
+
+
+def queues_page(cursor: str | None, limit: int) -> Page:
+    return feed_page(queue_queryset(), cursor, limit, field="changed_seq")
+
+
+# Items
+
+
+def item_queryset():
+    return Item.objects.select_related("author", "claimed_by").prefetch_related(
+        Prefetch("reports", queryset=Report.objects.order_by("created_at", "id"))
+    )
+
+
+def get_item(item_id: int) -> Item:
+    item = item_queryset().filter(pk=item_id).first()
+    if item is None:
+        raise NotFound(f"No item with id {item_id}.")
+    return item
+
+
+def list_items(queue_id: int | None, cursor: str | None, limit: int) -> Page:
+    queryset = item_queryset()
+    if queue_id is not None:
+        if not Queue.objects.filter(pk=queue_id).exists():
+            raise validation_error("queue", f"No queue with id {queue_id}.")
+        queryset = queryset.filter(queue_id=queue_id)
+    return feed_page(queryset, cursor, limit)
+
+
+def _claim_is_held_by_other(item: Item, user, now) -> bool:
+    return (
+        item.claimed_by_id is not None
+        and item.claimed_by_id != user.pk
+        and item.claim_expires_at is not None
+        and item.claim_expires_at > now
+    )
+
+
+def _free_or_mine(user, now) -> Q:
+    return Q(claimed_by__isnull=True) | Q(claimed_by=user) | Q(claim_expires_at__lte=now)
+
+
+def _claimed_conflict(item: Item, current_body: dict) -> Conflict:
+    holder = item.claimed_by.get_username() if item.claimed_by else "someone else"
+    until = item.claim_expires_at.isoformat() if item.claim_expires_at else "?"
+    return Conflict(
+        message=f"{holder} is working on this item (claimed until {until}).",
+        code="claimed",
+        extra={
+            "holder": {"id": item.claimed_by_id, "username": holder},
+            "current": current_body,
+        },
+    )
+
+
+def decide_item(
+    user, item_id: int, action: str, reason_code: str, note: str, base_version: int, serialize_item
+):
+    """Apply a decision if the item is still open at base_version.
+
+    Must run inside a transaction (the caller's idempotency transaction). The conditional
+    UPDATE both checks and bumps the version, so two racing decisions cannot both win.
+    Returns (decision, item_after). Raises Conflict (409) with the current item otherwise.
+    """
+    now = timezone.now()
+    new_state = ACTION_TO_STATE[action]
+    # A decision changes its author's account (counts, history): move it in the accounts
+    # feed. Done first so that a decision locks the member before the item, in the order
+    # account actions do (the member, then the author's items), and the two cannot
+    # deadlock. A conflict below rolls it back with everything else.
+    Member.objects.filter(items__pk=item_id).update(updated_at=now)
+    updated = (
+        Item.objects.filter(pk=item_id, version=base_version, state=Item.State.OPEN)
+        .filter(_free_or_mine(user, now))
+        .update(
+            state=new_state,
+            version=F("version") + 1,
+            updated_at=now,
+            claimed_by=None,
+            claim_expires_at=None,
+        )
+    )
+    if not updated:
+        current = get_item(item_id)
+        body = serialize_item(current)
+        if current.version != base_version:
+            raise Conflict(
+                message=(
+                    f"This item changed since you saw it (you saw version {base_version}, "
+                    f"it is now version {current.version}). Review it and decide again."
+                ),
+                code="stale_version",
+                extra={"current": body},
+            )
+        if current.state != Item.State.OPEN:
+            raise Conflict(
+                message=f"This item is already {current.state}; only open items can be decided.",
+                code="conflict",
+                extra={"current": body},
+            )
+        if _claim_is_held_by_other(current, user, now):
+            raise _claimed_conflict(current, body)
+        raise Conflict(extra={"current": body})
+    decision = Decision.objects.create(
+        item_id=item_id,
+        actor=user,
+        action=action,
+        reason_code=reason_code,
+        note=note,
+        base_version=base_version,
+    )
+    record_audit(
+        user,
+        "item.decide",
+        "item",
+        item_id,
+        {
+            "action": action,
+            "reason_code": reason_code,
+            "note": note,
+            "decision_id": decision.pk,
+            "base_version": base_version,
+        },
+    )
+    return decision, get_item(item_id)
+
+
+# Claims
+
+
+def claim_item(user, item_id: int, serialize_item):
+    """Take or extend the lease on an open item. Must run inside a transaction.
+
+    A claim changes updated_at (so delta feeds carry it) but not version: a moderator who
+    claims then decides still holds the version they saw.
+    """
+    now = timezone.now()
+    expires_at = now + claim_ttl()
+    updated = (
+        Item.objects.filter(pk=item_id, state=Item.State.OPEN)
+        .filter(_free_or_mine(user, now))
+        .update(claimed_by=user, claim_expires_at=expires_at, updated_at=now)
+    )
+    if not updated:
+        current = get_item(item_id)
+        body = serialize_item(current)
+        if current.state != Item.State.OPEN:
+            raise Conflict(
+                message=f"This item is already {current.state}; only open items can be claimed.",
+                code="conflict",
+                extra={"current": body},
+            )
+        raise _claimed_conflict(current, body)
+    record_audit(user, "item.claim", "item", item_id, {"expires_at": expires_at.isoformat()})
+    return get_item(item_id)
+
+
+def release_claim(user, item_id: int, serialize_item):
+    """Give up one's own lease. Releasing an unclaimed item is a no-op that succeeds."""
+    now = timezone.now()
+    updated = Item.objects.filter(pk=item_id, claimed_by=user).update(
+        claimed_by=None, claim_expires_at=None, updated_at=now
+    )
+    if not updated:
+        current = get_item(item_id)
+        if _claim_is_held_by_other(current, user, now):
+            raise _claimed_conflict(current, serialize_item(current))
+        return current
+    record_audit(user, "item.release", "item", item_id, {})
+    return get_item(item_id)
+
+
+# Reason templates
+
+
+def list_reason_templates(scope: str | None):
+    queryset = ReasonTemplate.objects.filter(active=True)
+    if scope:
+        queryset = queryset.filter(scope=scope)
+    return queryset.order_by("scope", "position", "id")
+
+
+def reason_templates_page(scope: str | None, cursor: str | None, limit: int) -> Page:
+    """Delta feed of templates, inactive ones included so a mirror learns of removals."""
+    queryset = ReasonTemplate.objects.all()
+    if scope:
+        queryset = queryset.filter(scope=scope)
+    return feed_page(queryset, cursor, limit)
