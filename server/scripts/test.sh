@@ -6,6 +6,8 @@
 #   4. pytest on a throwaway PostgreSQL (scripts/start_postgres.sh), stopped afterwards
 #   5. schemathesis against the demo server on a throwaway SQLite database with seed data:
 #      at least MIN_CASES cases and no server error
+# A throwaway Redis (scripts/start_redis.sh) serves the whole run: the Celery tests start
+# their workers on it, and the fuzzed server sends its Celery retries to it.
 # Runs from any directory with the virtualenv at <repo>/.venv; needs no input.
 # Knobs: SCHEMATHESIS_EXAMPLES (per operation, default 60), MIN_CASES (default 1000).
 set -euo pipefail
@@ -18,7 +20,7 @@ examples=${SCHEMATHESIS_EXAMPLES:-60}
 min_cases=${MIN_CASES:-1000}
 
 # The checks choose their own databases; an inherited one must not leak in.
-unset DATABASE_URL DJANGO_SETTINGS_MODULE
+unset DATABASE_URL DJANGO_SETTINGS_MODULE CELERY_BROKER_URL STEWARD_TEST_REDIS_URL
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/steward-test.XXXXXX")
 chmod 755 "$work"
@@ -26,6 +28,7 @@ gunicorn_pid=""
 cleanup() {
     if [ -n "$gunicorn_pid" ]; then kill "$gunicorn_pid" 2>/dev/null || true; fi
     PG_DIR=$work/pg "$server/scripts/start_postgres.sh" stop >/dev/null 2>&1 || true
+    REDIS_DIR=$work/redis "$server/scripts/start_redis.sh" stop >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -52,6 +55,11 @@ run_pytest() {
 
 started=$SECONDS
 
+step "Redis for the Celery tests"
+redis_url=$(REDIS_DIR=$work/redis REDIS_PORT=$(free_port) "$server/scripts/start_redis.sh")
+export STEWARD_TEST_REDIS_URL=$redis_url
+echo "$redis_url"
+
 step "ruff"
 "$venv/bin/ruff" check "$server"
 "$venv/bin/ruff" format --check "$server"
@@ -69,6 +77,7 @@ PG_DIR=$work/pg "$server/scripts/start_postgres.sh" stop
 
 step "schemathesis (at least $min_cases cases, no server errors)"
 export DATABASE_URL="sqlite:///$work/schemathesis.sqlite3"
+export CELERY_BROKER_URL="$redis_url/15"
 export STEWARD_ACCESS_TOKEN_TTL=3600
 manage=("$python" "$server/manage.py")
 "${manage[@]}" migrate --noinput -v 0

@@ -1,6 +1,8 @@
-"""Factories and per-role authenticated API clients for the Steward tests."""
+"""Factories and per-role authenticated API clients for the Steward tests, and the demo
+product started for real (demo_stack) for tests that need servers and workers."""
 
 import itertools
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -146,3 +148,62 @@ def make_job(status="failed"):
         Job.objects.filter(pk=job.pk).update(status=status)
         JobRun.objects.filter(job=job).update(status=status)
     return Job.objects.get(pk=job.pk)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """Redis for the Celery tests: STEWARD_TEST_REDIS_URL's (scripts/test.sh starts one),
+    else a throwaway redis-server of this session."""
+    import os
+
+    from steward.tests.live import Redis
+
+    url = os.environ.get("STEWARD_TEST_REDIS_URL")
+    if url:
+        yield re.sub(r"/\d*$", "", url)  # the server; each stack takes a database of its own
+        return
+    redis = Redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield f"redis://127.0.0.1:{redis.port}"
+    finally:
+        redis.stop()
+
+
+_broker_dbs = itertools.count(1)
+
+
+@pytest.fixture
+def demo_stack(tmp_path, redis_server, django_db_blocker):
+    """demo_stack(items=5, celery=False, db_worker=False, **env) -> a running live.Stack:
+    the demo product on its own new database (PostgreSQL when the run uses it), seeded,
+    under gunicorn, with a Celery worker on a Redis database of its own and/or db_worker.
+    Everything it starts is stopped, and its database dropped, after the test."""
+    from django.db import connection
+
+    from steward.tests import live
+
+    started = []
+
+    def start(items=5, celery=False, db_worker=False, seed=(), **env):
+        directory = tmp_path / f"stack{len(started)}"
+        directory.mkdir()
+        with django_db_blocker.unblock():
+            url, drop = live.database_url(directory, connection)
+        broker = f"{redis_server}/{next(_broker_dbs) % 16}"
+        stack = live.Stack(directory, live.stack_env(url, broker, **env))
+        stack.drop_database = drop
+        started.append(stack)
+        stack.manage("migrate", "--noinput")
+        stack.manage("seed_demo", "--items", str(items), "--password", live.PASSWORD, *seed)
+        stack.start_web()
+        if celery:
+            stack.start_celery()
+        if db_worker:
+            stack.start_db_worker()
+        return stack
+
+    yield start
+    for stack in started:
+        stack.stop()
+        with django_db_blocker.unblock():
+            stack.drop_database()

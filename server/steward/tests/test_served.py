@@ -1,92 +1,23 @@
 """The demo server started exactly as the client tests start it: migrate, seed_demo,
-gunicorn with two workers on SQLite. Concurrent decisions from both workers must never
-fail with "database is locked" and must apply exactly once per item.
+gunicorn with two workers (on SQLite, or PostgreSQL when the run uses it). Concurrent
+decisions from both workers must never fail with "database is locked" and must apply
+exactly once per item.
 """
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-SERVER_DIR = Path(__file__).resolve().parents[2]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def call(base, method, path, body=None, token=None, headers=None):
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
-    if token:
-        all_headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method, headers=all_headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+from steward.tests.live import call
 
 
 @pytest.fixture
-def served(tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    manage = [sys.executable, str(SERVER_DIR / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*manage, "seed_demo", "--items", "50", "--password", "PW"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--chdir",
-            str(SERVER_DIR),
-            "demo.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--no-control-socket",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(base + "/schema", timeout=2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError(process.stderr.read().decode()) from None
-            time.sleep(0.1)
-    try:
-        yield base
-    finally:
-        process.terminate()
-        _, stderr = process.communicate(timeout=10)
-        assert b"database is locked" not in stderr
+def served(demo_stack):
+    stack = demo_stack(items=50)
+    yield stack.base
+    stack.stop()
+    assert "database is locked" not in stack.log("web")
 
 
 def test_login_list_decide_under_concurrency(served):
