@@ -158,6 +158,11 @@ EMAIL_BACKEND = os.environ.get(
 )
 DEFAULT_FROM_EMAIL = "steward-demo@example.com"
 
+# The product's public site: links in password reset mail point here.
+STEWARD_PUBLIC_URL = os.environ.get("STEWARD_PUBLIC_URL", "http://127.0.0.1:8000")
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
 # GET /api/v1/events under ASGI: how often a connection checks for changes, and how long
 # it stays open before the client reconnects.
 STEWARD_EVENTS_POLL_SECONDS = float(os.environ.get("STEWARD_EVENTS_POLL_SECONDS", 1.0))

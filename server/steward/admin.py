@@ -51,12 +51,42 @@ class AuditedAdmin(admin.ModelAdmin):
             )
 
 
-@admin.register(models.Member)
-class MemberAdmin(AuditedAdmin):
+@admin.register(models.Account)
+class AccountAdmin(AuditedAdmin):
+    """Accounts follow the product's users: change the user, not this copy of it."""
+
     audit_target = "account"
     list_display = ["username", "status", "suspended_until", "joined_at", "updated_at"]
     list_filter = ["status"]
-    search_fields = ["username", "email"]
+    search_fields = ["username", "email", "user_key"]
+    readonly_fields = [
+        "user_key",
+        "username",
+        "email",
+        "display_name",
+        "roles",
+        "is_active",
+        "status",
+        "suspended_until",
+        "sessions_revoked_at",
+        "joined_at",
+        "last_seen_at",
+        "deleted_at",
+    ]
+
+
+@admin.register(models.Suspension)
+class SuspensionAdmin(admin.ModelAdmin):
+    list_display = ["id", "account", "starts_at", "ends_at", "ended_at", "end_reason"]
+    list_filter = ["end_reason"]
+    raw_id_fields = ["account", "created_by", "ended_by"]
+
+
+@admin.register(models.UserSession)
+class UserSessionAdmin(admin.ModelAdmin):
+    list_display = ["id", "account", "created_at"]
+    exclude = ["session_key"]
+    raw_id_fields = ["account"]
 
 
 @admin.register(models.Queue)
@@ -144,20 +174,20 @@ class RefreshTokenAdmin(admin.ModelAdmin):
     raw_id_fields = ["family", "replaced_by"]
 
 
-class MemberNoteInline(admin.TabularInline):
-    model = models.MemberNote
+class AccountNoteInline(admin.TabularInline):
+    model = models.AccountNote
     extra = 0
     raw_id_fields = ["author"]
 
 
-MemberAdmin.inlines = [MemberNoteInline]
+AccountAdmin.inlines = [AccountNoteInline]
 
 
-@admin.register(models.MemberNote)
-class MemberNoteAdmin(admin.ModelAdmin):
-    list_display = ["id", "member", "author_username", "created_at"]
-    search_fields = ["member__username", "body"]
-    raw_id_fields = ["member", "author"]
+@admin.register(models.AccountNote)
+class AccountNoteAdmin(admin.ModelAdmin):
+    list_display = ["id", "account", "author_username", "created_at"]
+    search_fields = ["account__username", "body"]
+    raw_id_fields = ["account", "author"]
 
 
 @admin.register(models.JobRun)

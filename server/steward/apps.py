@@ -10,6 +10,7 @@ class StewardConfig(AppConfig):
     def ready(self):
         # Registers the OpenAPI extension for the bearer token authentication class.
         from steward import schema  # noqa: F401
+        from steward.accounts import sync as account_sync
         from steward.feed_stamps import restore_sqlite_triggers
         from steward.jobs.backends import connect_all
 
@@ -20,3 +21,5 @@ class StewardConfig(AppConfig):
         # The job backends' signals fill Steward's record of the product's jobs, in every
         # process that loads Django: the web servers and the workers.
         connect_all()
+        # Account rows follow the product's users (saves, deletes, groups, sign-ins).
+        account_sync.connect()

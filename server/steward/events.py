@@ -35,7 +35,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from steward.feeds import decode_cursor, newest_cursor
-from steward.models import AuditEvent, Item, Job, Member, ReasonTemplate
+from steward.models import Account, AuditEvent, Item, Job, ReasonTemplate
 from steward.permissions import HasAnyRole, has_permission_code
 from steward.serializers.common import ErrorSerializer
 from steward.services import items as item_services
@@ -99,7 +99,7 @@ CURSORS = {
     "items": lambda: newest_cursor(Item.objects.all()),
     "queues": lambda: newest_cursor(item_services.queue_queryset(), field="changed_seq"),
     "reason_templates": lambda: newest_cursor(ReasonTemplate.objects.all()),
-    "accounts": lambda: newest_cursor(Member.objects.all()),
+    "accounts": lambda: newest_cursor(Account.objects.all()),
     "audit": lambda: newest_cursor(AuditEvent.objects.all()),
     "jobs": lambda: newest_cursor(Job.objects.all()),
 }

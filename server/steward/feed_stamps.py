@@ -33,10 +33,10 @@ scan from the start of the tie.
 from django.db import NotSupportedError
 
 FEED_TABLES = (
+    "steward_account",
     "steward_auditevent",
     "steward_item",
     "steward_job",
-    "steward_member",
     "steward_queue",
     "steward_reasontemplate",
 )
@@ -46,28 +46,41 @@ PG_FUNCTION = "steward_stamp_feed_seq"
 SQLITE_CLOCK = "steward_feed_clock"
 
 
-def install(connection) -> None:
-    """Create the stamping triggers (and SQLite's clock); safe to run again."""
+def install(connection, tables=FEED_TABLES) -> None:
+    """Create the stamping triggers (and SQLite's clock); safe to run again. A migration
+    passes the tables as they were named at its point in history."""
     with connection.cursor() as cursor:
-        for statement in _install_statements(connection):
+        for statement in _install_statements(connection, tables):
             cursor.execute(statement)
 
 
-def stamp_existing_rows(connection) -> None:
+def stamp_existing_rows(connection, tables=FEED_TABLES) -> None:
     """Before `install`, for rows written before stamps existed (see the module's doc)."""
     _check_vendor(connection)
     if connection.vendor != "sqlite":
         return
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        for table in FEED_TABLES:
+        for table in tables:
             cursor.execute(f"UPDATE {quote(table)} SET feed_seq = id")
 
 
-def uninstall(connection) -> None:
+def uninstall(connection, tables=FEED_TABLES) -> None:
+    """Drop the triggers of `tables` (and, for all of them, the function and the clock)."""
     with connection.cursor() as cursor:
-        for statement in _uninstall_statements(connection):
+        for statement in _uninstall_statements(connection, tables):
             cursor.execute(statement)
+
+
+def uninstall_table(connection, table: str) -> None:
+    """Drop one table's stamping triggers, before a migration renames the table."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DROP TRIGGER IF EXISTS {PG_TRIGGER} ON {quote(table)}")
+        else:
+            for name in _sqlite_trigger_names(table):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
 def missing_triggers(connection) -> list[str]:
@@ -118,7 +131,7 @@ def _sqlite_trigger_names(table):
     return (f"{table}_feed_seq_insert", f"{table}_feed_seq_update")
 
 
-def _install_statements(connection):
+def _install_statements(connection, tables):
     _check_vendor(connection)
     quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
@@ -129,7 +142,7 @@ def _install_statements(connection):
                 RETURN NEW;
             END
             $$"""
-        for table in FEED_TABLES:
+        for table in tables:
             yield (
                 f"CREATE OR REPLACE TRIGGER {PG_TRIGGER} BEFORE INSERT OR UPDATE ON {quote(table)} "
                 f"FOR EACH ROW EXECUTE FUNCTION {PG_FUNCTION}()"
@@ -140,13 +153,13 @@ def _install_statements(connection):
         "(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)"
     )
     # Start above every stamp already written, should the clock ever be created again.
-    highest = " UNION ALL ".join(f"SELECT MAX(feed_seq) AS m FROM {quote(t)}" for t in FEED_TABLES)
+    highest = " UNION ALL ".join(f"SELECT MAX(feed_seq) AS m FROM {quote(t)}" for t in tables)
     yield (
         f"INSERT OR IGNORE INTO {SQLITE_CLOCK} (id, value) "
         f"SELECT 1, COALESCE(MAX(m), 0) FROM ({highest})"
     )
     clock = f"(SELECT value FROM {SQLITE_CLOCK} WHERE id = 1)"
-    for table in FEED_TABLES:
+    for table in tables:
         insert_name, update_name = _sqlite_trigger_names(table)
         stamp = (
             f"UPDATE {SQLITE_CLOCK} SET value = value + 1 WHERE id = 1; "
@@ -163,15 +176,15 @@ def _install_statements(connection):
         )
 
 
-def _uninstall_statements(connection):
+def _uninstall_statements(connection, tables):
     _check_vendor(connection)
     quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
-        for table in FEED_TABLES:
+        for table in tables:
             yield f"DROP TRIGGER IF EXISTS {PG_TRIGGER} ON {quote(table)}"
         yield f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()"
         return
-    for table in FEED_TABLES:
+    for table in tables:
         for name in _sqlite_trigger_names(table):
             yield f"DROP TRIGGER IF EXISTS {name}"
     yield f"DROP TABLE IF EXISTS {SQLITE_CLOCK}"

@@ -2,8 +2,9 @@
 
 Staff (moderators, support, admins) are the project's auth users; their roles are Django
 groups named after the roles (see permissions.py). The people whose content is moderated
-are Members, kept apart from staff because a product's end users and its staff rarely
-share a table in the same way across products.
+are the product's own users, seen through the accounts adapter (steward/accounts/): each
+has an Account row here, Steward's view of that user, refreshed whenever the user changes,
+so the accounts feed moves with them without a trigger or a column on the product's table.
 """
 
 import uuid
@@ -19,50 +20,112 @@ def feed_seq_field():
     return models.BigIntegerField(db_default=0, editable=False)
 
 
-class Member(models.Model):
-    """An end user of the product whose content is moderated."""
+class Account(models.Model):
+    """Steward's view of one user of the product (its accounts adapter's user).
+
+    The user's own data (username, email, name, active flag, groups, dates) is copied
+    here by the adapter whenever the user changes (post_save, group changes, sign-ins),
+    which also moves the row in the accounts feed. Suspensions and session ends are
+    Steward's own. `user_key` is the user's primary key as text (any key type works);
+    it is empty for members kept from before accounts were the product's users.
+    """
 
     class Status(models.TextChoices):
         ACTIVE = "active"
         SUSPENDED = "suspended"
+        # Deactivated in the product itself (is_active false), not by Steward.
+        INACTIVE = "inactive"
+        # The user was deleted from the product; the account stays for history.
+        DELETED = "deleted"
 
-    username = models.CharField(max_length=150, unique=True)
-    # Not an EmailField on purpose: products hold addresses they never validated, and the
-    # password reset job must be able to fail on them the way a real mailer does.
+    user_key = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    username = models.CharField(max_length=150, db_index=True)
+    # Not an EmailField on purpose: products hold addresses they never validated.
     email = models.CharField(max_length=254, blank=True)
     display_name = models.CharField(max_length=200, blank=True)
-    # The member's roles inside the product (e.g. ["member", "trusted"]), shown to support.
+    # The user's groups in the product (e.g. ["member", "trusted"]), shown to support.
     roles = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    # Null while suspended means "until reactivated".
+    # The end of the suspension in force; null while suspended means until reactivated.
     suspended_until = models.DateTimeField(null=True, blank=True)
-    # The product ends member sessions started before this moment (force logout).
+    # When Steward last ended the user's sessions (suspend, force logout).
     sessions_revoked_at = models.DateTimeField(null=True, blank=True)
     joined_at = models.DateTimeField()
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
     feed_seq = feed_seq_field()
 
     class Meta:
-        indexes = [models.Index(fields=["feed_seq", "id"], name="steward_member_feed")]
+        indexes = [models.Index(fields=["feed_seq", "id"], name="steward_account_feed")]
 
     def __str__(self):
         return self.username
 
     def effective_status(self, now=None) -> str:
-        """A suspension whose end has passed no longer counts, even before anyone acts."""
-        expired = self.suspended_until is not None and self.suspended_until <= (
-            now or timezone.now()
-        )
-        if self.status == self.Status.SUSPENDED and expired:
-            return self.Status.ACTIVE
         return self.status
 
 
-class MemberNote(models.Model):
-    """A support note on a member's account, visible to staff only."""
+# The name of Account before accounts were the product's users; kept for code (and the
+# desktop client's tests) that create items the old way.
+Member = Account
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="notes")
+
+class Suspension(models.Model):
+    """A suspension of an account by Steward: the user is deactivated (is_active false)
+    from its start until it ends, by itself at `ends_at`, by a reactivation, or because
+    the product reactivated the user."""
+
+    class EndReason(models.TextChoices):
+        EXPIRED = "expired"
+        REACTIVATED = "reactivated"
+        REACTIVATED_IN_PRODUCT = "reactivated_in_product"
+        USER_DELETED = "user_deleted"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="suspensions")
+    starts_at = models.DateTimeField(default=timezone.now)
+    # Null: until reactivated.
+    ends_at = models.DateTimeField(null=True, blank=True)
+    reason_code = models.CharField(max_length=64, blank=True)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Whether Steward deactivated the user (so ending the suspension activates it again;
+    # a user the product had deactivated itself stays inactive).
+    deactivated_user = models.BooleanField(default=False)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    end_reason = models.CharField(max_length=32, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["ended_at", "ends_at"], name="steward_suspension_open")]
+
+    def __str__(self):
+        return f"suspension {self.pk} of {self.account_id}"
+
+
+class UserSession(models.Model):
+    """A session key of the product's session store that belongs to an account, recorded
+    at sign-in (user_logged_in), so suspend and force logout can end every one of them:
+    Django keeps no index of sessions by user."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"session of {self.account_id}"
+
+
+class AccountNote(models.Model):
+    """A support note on an account, visible to staff only."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -74,7 +137,7 @@ class MemberNote(models.Model):
         ordering = ["id"]
 
     def __str__(self):
-        return f"note {self.pk} on {self.member_id}"
+        return f"note {self.pk} on {self.account_id}"
 
 
 class Queue(models.Model):
@@ -104,7 +167,9 @@ class Item(models.Model):
         IGNORED = "ignored"
 
     queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="items")
-    author = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="items")
+    author = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+    )
     title = models.CharField(max_length=300)
     # Untrusted HTML, stored exactly as the member submitted it; clients sanitize.
     body_html = models.TextField(blank=True)

@@ -11,13 +11,24 @@ from steward import feed_stamps
 # Rows that exist already are committed: they keep feed_seq 0 (the column's database
 # default) on PostgreSQL, ordered by id among themselves, and take their id on SQLite;
 # either way below every stamp written from now on.
+# The mirrored tables as they were named then (0006 renames steward_member).
+TABLES = (
+    "steward_auditevent",
+    "steward_item",
+    "steward_job",
+    "steward_member",
+    "steward_queue",
+    "steward_reasontemplate",
+)
+
+
 def install_feed_stamps(apps, schema_editor):
-    feed_stamps.stamp_existing_rows(schema_editor.connection)
-    feed_stamps.install(schema_editor.connection)
+    feed_stamps.stamp_existing_rows(schema_editor.connection, TABLES)
+    feed_stamps.install(schema_editor.connection, TABLES)
 
 
 def uninstall_feed_stamps(apps, schema_editor):
-    feed_stamps.uninstall(schema_editor.connection)
+    feed_stamps.uninstall(schema_editor.connection, TABLES)
 
 
 class Migration(migrations.Migration):

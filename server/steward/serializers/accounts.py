@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from steward.models import Member, MemberNote
+from steward.models import Account, AccountNote
 from steward.serializers.audit import AuditEventSerializer
 from steward.serializers.common import (
     StrictCharField,
@@ -60,7 +60,7 @@ class AccountSerializer(serializers.ModelSerializer):
     counts = serializers.SerializerMethodField()
 
     class Meta:
-        model = Member
+        model = Account
         fields = [
             "id",
             "username",
@@ -76,15 +76,17 @@ class AccountSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
-    def get_status(self, member) -> str:
-        return member.effective_status()
+    def get_status(self, account) -> str:
+        """active, suspended (by Steward), inactive (deactivated in the product) or deleted
+        (the user is gone from the product)."""
+        return account.status
 
-    def get_counts(self, member) -> AccountCountsSerializer:
+    def get_counts(self, account) -> AccountCountsSerializer:
         return {
-            "items": getattr(member, "items_count", 0),
-            "removed_items": getattr(member, "removed_items_count", 0),
-            "reports_received": getattr(member, "reports_received_count", 0),
-            "notes": getattr(member, "notes_count", 0),
+            "items": getattr(account, "items_count", 0),
+            "removed_items": getattr(account, "removed_items_count", 0),
+            "reports_received": getattr(account, "reports_received_count", 0),
+            "notes": getattr(account, "notes_count", 0),
         }
 
 
@@ -92,11 +94,11 @@ class AccountNoteSerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
 
     class Meta:
-        model = MemberNote
+        model = AccountNote
         fields = ["id", "account", "author", "body", "created_at"]
         extra_kwargs = {}
 
-    account = serializers.IntegerField(source="member_id")
+    account = serializers.IntegerField(source="account_id")
 
     def get_author(self, note) -> UserRefSerializer(allow_null=True):
         if note.author_id is None:

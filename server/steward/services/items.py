@@ -13,7 +13,7 @@ from rest_framework.exceptions import NotFound
 
 from steward.errors import Conflict, validation_error
 from steward.feeds import feed_page
-from steward.models import Decision, Item, Member, Queue, ReasonTemplate, Report
+from steward.models import Account, Decision, Item, Queue, ReasonTemplate, Report
 from steward.pagination import Page
 from steward.services.audit import record_audit
 
@@ -118,7 +118,7 @@ def decide_item(
     # feed. Done first so that a decision locks the member before the item, in the order
     # account actions do (the member, then the author's items), and the two cannot
     # deadlock. A conflict below rolls it back with everything else.
-    Member.objects.filter(items__pk=item_id).update(updated_at=now)
+    Account.objects.filter(items__pk=item_id).update(updated_at=now)
     updated = (
         Item.objects.filter(pk=item_id, version=base_version, state=Item.State.OPEN)
         .filter(_free_or_mine(user, now))

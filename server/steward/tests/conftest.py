@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from steward import auth
-from steward.models import Item, Member, Queue, Report
+from steward.models import Account, Item, Queue, Report, Suspension
 
 PASSWORD = "correct horse battery staple"
 
@@ -46,17 +46,29 @@ def make_queue(db):
 
 
 @pytest.fixture
-def make_member(db):
-    def make(username=None, status=Member.Status.ACTIVE):
-        return Member.objects.create(
-            username=username or f"member{next(_counter)}", status=status, joined_at=timezone.now()
+def make_account(db):
+    """make_account("ann", email=..., suspended=True) -> the Account of a new product user
+    (created by the user's own post_save, as in the product)."""
+
+    def make(username=None, suspended=False, **extra):
+        extra.setdefault("password", PASSWORD)
+        user = get_user_model().objects.create_user(
+            username=username or f"member{next(_counter)}", **extra
         )
+        account = Account.objects.get(user_key=str(user.pk))
+        if suspended:
+            Suspension.objects.create(account=account, deactivated_user=True)
+            user.is_active = False
+            user.save()
+            account.refresh_from_db()
+        account.user = user
+        return account
 
     return make
 
 
 @pytest.fixture
-def make_item(db, make_queue, make_member):
+def make_item(db, make_queue, make_account):
     def make(queue=None, author=None, reports=(), **fields):
         now = timezone.now()
         fields.setdefault("title", f"Item {next(_counter)}")
@@ -64,7 +76,7 @@ def make_item(db, make_queue, make_member):
         fields.setdefault("created_at", now)
         fields.setdefault("updated_at", fields["created_at"])
         item = Item.objects.create(
-            queue=queue or make_queue(), author=author or make_member(), **fields
+            queue=queue or make_queue(), author=author or make_account(), **fields
         )
         for reason in reports:
             Report.objects.create(item=item, reason=reason, note="", created_at=now)
@@ -184,7 +196,7 @@ def demo_stack(tmp_path, redis_server, django_db_blocker):
 
     started = []
 
-    def start(items=5, celery=False, db_worker=False, seed=(), **env):
+    def start(items=5, celery=False, db_worker=False, asgi=False, seed=(), **env):
         directory = tmp_path / f"stack{len(started)}"
         directory.mkdir()
         with django_db_blocker.unblock():
@@ -195,7 +207,7 @@ def demo_stack(tmp_path, redis_server, django_db_blocker):
         started.append(stack)
         stack.manage("migrate", "--noinput")
         stack.manage("seed_demo", "--items", str(items), "--password", live.PASSWORD, *seed)
-        stack.start_web()
+        stack.start_web(asgi=asgi)
         if celery:
             stack.start_celery()
         if db_worker:

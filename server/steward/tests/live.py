@@ -121,12 +121,17 @@ class Stack:
             log,
         )
 
-    def start_web(self, workers: int = 2):
-        self._start(
-            "web",
-            [sys.executable, "-m", "gunicorn", "demo.wsgi:application", "--bind"]
-            + [f"127.0.0.1:{self.port}", "--workers", str(workers), "--no-control-socket"],
-        )
+    def start_web(self, workers: int = 2, asgi: bool = False):
+        """gunicorn (WSGI), as the desktop tests serve the demo, or uvicorn (ASGI), where
+        the live-update stream stays open."""
+        if asgi:
+            command = [sys.executable, "-m", "uvicorn", "demo.asgi:application", "--host"]
+            command += ["127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        else:
+            command = [sys.executable, "-m", "gunicorn", "demo.wsgi:application", "--bind"]
+            command += [f"127.0.0.1:{self.port}", "--workers", str(workers)]
+            command += ["--no-control-socket"]
+        self._start("web", command)
 
         def answers():
             if self.processes["web"][0].poll() is not None:

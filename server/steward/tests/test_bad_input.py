@@ -125,8 +125,8 @@ def test_non_object_bodies_everywhere(admin_client, targets, index):
         ("notes", {}, "body"),
     ],
 )
-def test_wrong_types_on_accounts(support_client, make_member, url_suffix, body, field):
-    member = make_member()
+def test_wrong_types_on_accounts(support_client, make_account, url_suffix, body, field):
+    member = make_account()
     url = f"/api/v1/accounts/{member.id}/{url_suffix}"
     assert_400(support_client.post(url, body, format="json"), field)
 
@@ -149,13 +149,13 @@ def test_wrong_types_on_retry_matching(admin_client, body, field):
 @pytest.mark.parametrize(
     "url",
     [
-        "/api/v1/accounts?status=deleted",
+        "/api/v1/accounts?status=banned",
         "/api/v1/accounts/1/notes?after_id=-1",
         "/api/v1/accounts/1/notes?after_id=abc",
     ],
 )
-def test_bad_query_params(admin_client, make_member, url):
-    make_member()
+def test_bad_query_params(admin_client, make_account, url):
+    make_account()
     assert admin_client.get(url).status_code == 400
 
 

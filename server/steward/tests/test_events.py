@@ -2,9 +2,6 @@
 ASGI (uvicorn) it stays open and pokes when a collection moves."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -12,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from steward.tests.conftest import commits
-from steward.tests.test_served import call, free_port
+from steward.tests.live import call
 
 SERVER_DIR = Path(__file__).resolve().parents[2]
 
@@ -58,57 +55,8 @@ def test_collections_follow_permissions(admin_client, api):
 
 
 @pytest.fixture
-def asgi_served(tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "STEWARD_EVENTS_POLL_SECONDS": "0.2",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    manage = [sys.executable, str(SERVER_DIR / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*manage, "seed_demo", "--items", "20", "--password", "PW"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--app-dir",
-            str(SERVER_DIR),
-            "demo.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(base + "/schema", timeout=2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError(process.stderr.read().decode()) from None
-            time.sleep(0.1)
-    try:
-        yield base
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
+def asgi_served(demo_stack):
+    return demo_stack(items=20, asgi=True, STEWARD_EVENTS_POLL_SECONDS="0.2").base
 
 
 def read_event(stream, deadline):

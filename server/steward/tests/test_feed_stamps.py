@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from steward import feed_stamps
 from steward.feed_stamps import FEED_TABLES, missing_triggers
-from steward.models import AuditEvent, Item, Job, Member, Queue, ReasonTemplate
+from steward.models import Account, AuditEvent, Item, Job, Queue, ReasonTemplate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,13 +44,13 @@ def test_feed_follows_commit_order_even_when_a_web_host_clock_is_behind(
 def _write_paths(make_item):
     """Each write path once, each in its own committed transaction, in this order."""
     item = make_item()
-    member = Member.objects.create(username="stamped", joined_at=timezone.now())
+    member = Account.objects.create(username="stamped", joined_at=timezone.now())
     job = Job.objects.create(kind="send_email")
     template = ReasonTemplate.objects.create(scope="decision", code="c", label="C")
     event = AuditEvent.objects.create(action="x", target_type="x", target_id="1")
     stale = Item.objects.get(pk=item.pk)
     yield Item, item.pk
-    yield Member, member.pk
+    yield Account, member.pk
     yield Job, job.pk
     yield ReasonTemplate, template.pk
     yield AuditEvent, event.pk
@@ -60,8 +60,8 @@ def _write_paths(make_item):
     stale.save()
     yield Item, item.pk
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE steward_member SET display_name = 'raw' WHERE id = %s", [member.pk])
-    yield Member, member.pk
+        cursor.execute("UPDATE steward_account SET display_name = 'raw' WHERE id = %s", [member.pk])
+    yield Account, member.pk
     Queue.objects.filter(pk=item.queue_id).update(priority=3)
     yield Queue, item.queue_id
 
@@ -86,7 +86,7 @@ def test_rows_written_in_one_transaction_sort_after_every_earlier_commit(make_it
 def test_every_mirrored_table_has_its_stamp_triggers():
     # The test database is built by migrating, as production is: this checks both.
     assert set(FEED_TABLES) == {
-        model._meta.db_table for model in (AuditEvent, Item, Job, Member, Queue, ReasonTemplate)
+        model._meta.db_table for model in (AuditEvent, Item, Job, Account, Queue, ReasonTemplate)
     }
     assert missing_triggers(connection) == []
 

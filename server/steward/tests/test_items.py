@@ -77,9 +77,9 @@ def read_feed(client, limit, **params):
 
 @commits
 def test_delta_feed_pages_through_ties_without_skipping_or_repeating(
-    moderator_client, make_queue, make_member
+    moderator_client, make_queue, make_account
 ):
-    queue, author = make_queue(), make_member()
+    queue, author = make_queue(), make_account()
     shared = timezone.now().replace(microsecond=0)
     rows = [
         Item(queue=queue, author=author, title=f"t{n}", created_at=shared, updated_at=shared)

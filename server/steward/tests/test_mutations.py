@@ -2,7 +2,7 @@
 
 import pytest
 
-from steward.models import AuditEvent, Decision, Item, MemberNote
+from steward.models import AccountNote, AuditEvent, Decision, Item
 from steward.tests.conftest import make_job
 
 MUTATIONS = "/api/v1/mutations"
@@ -16,8 +16,8 @@ def op(key, name, target_id, **args):
     return {"idempotency_key": key, "op": name, "target_id": target_id, "args": args}
 
 
-def test_mixed_batch_runs_each_operation_in_order(admin_client, make_item, make_member):
-    item, other, member = make_item(), make_item(), make_member()
+def test_mixed_batch_runs_each_operation_in_order(admin_client, make_item, make_account):
+    item, other, member = make_item(), make_item(), make_account()
     response = batch(
         admin_client,
         op("a", "claim_item", other.id),
@@ -41,7 +41,7 @@ def test_mixed_batch_runs_each_operation_in_order(admin_client, make_item, make_
     assert results[6]["body"]["code"] == "not_found"
     assert set(results[7]["body"]["fields"]) == {"action"}
     assert Decision.objects.count() == 1
-    assert MemberNote.objects.count() == 1
+    assert AccountNote.objects.count() == 1
 
 
 def test_batch_and_single_share_idempotency(moderator_client, make_item):
@@ -73,8 +73,8 @@ def test_replayed_batch_applies_nothing_twice(moderator_client, make_item):
     assert set(Item.objects.values_list("version", flat=True)) == {2}
 
 
-def test_permission_is_checked_per_operation(moderator_client, make_item, make_member):
-    item, member = make_item(), make_member()
+def test_permission_is_checked_per_operation(moderator_client, make_item, make_account):
+    item, member = make_item(), make_account()
     results = batch(
         moderator_client,
         op("a", "account_action", member.id, action="force_logout"),

@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from steward.models import Member
+from steward.models import Account
 from steward.pagination import parse_limit
 from steward.permissions import CanActOnAccounts, CanViewAccounts
 from steward.schema import IDEMPOTENCY_KEY, LIMIT, UPDATED_AFTER, errors
@@ -35,7 +35,7 @@ class AccountListView(StewardAPIView):
         operation_id="accounts_list",
         parameters=[
             OpenApiParameter("q", OpenApiTypes.STR, description="Search username, email, name."),
-            OpenApiParameter("status", OpenApiTypes.STR, enum=list(Member.Status.values)),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=list(Account.Status.values)),
             UPDATED_AFTER,
             LIMIT,
         ],
@@ -44,7 +44,7 @@ class AccountListView(StewardAPIView):
     def get(self, request):
         params = request.query_params
         query = (params.get("q") or "").strip()[:200] or None
-        status_filter = choice_param(request, "status", Member.Status.values)
+        status_filter = choice_param(request, "status", Account.Status.values)
         limit = parse_limit(params.get("limit"))
         page = account_services.accounts_page(
             query, status_filter, params.get("updated_after"), limit
@@ -116,6 +116,14 @@ class AccountActionView(StewardAPIView):
 
     @extend_schema(
         operation_id="accounts_act",
+        description="Acts on the product's user behind the account. suspend: the user is "
+        "deactivated (cannot sign in), every session ends, and the suspension ends by "
+        "itself after duration_hours (a job on the product's backend). reactivate: ends it. "
+        "force_logout: every session ends. send_password_reset: Django's own reset mail, "
+        "as a background job (the job in the answer); 422 no_eligible_address when no "
+        "mail can reach the user (no or invalid address, inactive, no usable password), "
+        "with why. 409 when the user is gone from the product or, for reactivate, not "
+        "suspended.",
         parameters=[IDEMPOTENCY_KEY],
         request=AccountActionRequestSerializer,
         responses={200: AccountActionResultSerializer, **errors(400, 401, 403, 404, 409, 422)},
