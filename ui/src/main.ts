@@ -1,7 +1,7 @@
 import { mount } from "svelte";
 import App from "./App.svelte";
 import "./app.css";
-import { theme } from "./lib/theme-state.svelte";
+import { theme } from "./lib/shell/theme-state.svelte";
 
 const target = document.getElementById("app");
 if (!target) throw new Error("index.html has no #app element");

@@ -1,5 +1,5 @@
 import type { AuditQuery, ExportProgress } from "../backend";
-import { blankToNull, rangeBounds, type RangePreset } from "../support/time-range";
+import { blankToNull, rangeBounds, type RangePreset } from "../shared/time-range";
 
 /** What the audit explorer's filter bar holds, as typed. */
 export type AuditFilters = {

@@ -1,5 +1,5 @@
 import type { CountEntry, JobQuery } from "../backend";
-import { blankToNull, rangeBounds, type RangePreset } from "../support/time-range";
+import { blankToNull, rangeBounds, type RangePreset } from "../shared/time-range";
 
 export const JOB_STATUSES = ["failed", "pending", "running", "succeeded", "cancelled"] as const;
 

@@ -1,4 +1,4 @@
-import type { DecisionAction, ItemPage, ItemSummary } from "./backend";
+import type { DecisionAction, ItemPage, ItemSummary } from "../backend";
 
 /** Rows fetched per request: small enough to answer in a few ms, large enough to scroll. */
 export const BLOCK_SIZE = 200;

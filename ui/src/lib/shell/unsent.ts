@@ -1,4 +1,4 @@
-import type { RefusedAction, UnsentWork } from "./backend";
+import type { RefusedAction, UnsentWork } from "../backend";
 
 /** "3 decisions, 1 note and 2 conflicts": what the counts say, in words (as the engine words it). */
 export function describeUnsent(work: UnsentWork): string {

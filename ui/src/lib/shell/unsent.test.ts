@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RefusedAction, UnsentWork } from "./backend";
+import type { RefusedAction, UnsentWork } from "../backend";
 import { describeUnsent, refusedTitle, undoToastMs, UNDO_MARGIN_MS } from "./unsent";
 
 const none: UnsentWork = { decisions: 0, account_actions: 0, notes: 0, job_actions: 0, conflicts: 0, refused: 0 };

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { debounce } from "./debounce";
-import { RowWindow, ROW_BLOCK_SIZE } from "./row-window";
+import { RowWindow, ROW_BLOCK_SIZE } from "./block-window";
 import { blankToNull, rangeBounds } from "./time-range";
-import { allowedViews, can, shortcutHints } from "./views";
+import { allowedViews, can, shortcutHints } from "../shell/views";
 
 describe("debounce", () => {
   beforeEach(() => vi.useFakeTimers());

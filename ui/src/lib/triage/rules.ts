@@ -1,4 +1,4 @@
-import type { DecisionAction, ItemSort, ItemSummary, QueueSummary, ReasonTemplate } from "./backend";
+import type { DecisionAction, ItemSort, ItemSummary, QueueSummary, ReasonTemplate } from "../backend";
 
 /** Queues as the sidebar shows them: most urgent first, then fullest, then by name. */
 export function sortQueues(queues: readonly QueueSummary[]): QueueSummary[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ItemPage, ItemSummary } from "./backend";
+import type { ItemPage, ItemSummary } from "../backend";
 import { BLOCK_SIZE, ItemWindow, pageScrollOffset } from "./item-window";
 
 function item(id: number): ItemSummary {

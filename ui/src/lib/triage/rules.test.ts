@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ItemSummary, QueueSummary } from "./backend";
-import { moveSelection, nextItemAfterDecision, sortQueues } from "./triage";
+import type { ItemSummary, QueueSummary } from "../backend";
+import { moveSelection, nextItemAfterDecision, sortQueues } from "./rules";
 
 function item(id: number, overrides: Partial<ItemSummary> = {}): ItemSummary {
   return {
@@ -68,18 +68,18 @@ describe("sortQueues", () => {
 
 describe("reasons, ranges and palette search", () => {
   it("fits a reason to the actions it names, or to all when it names none", async () => {
-    const { reasonFits } = await import("./triage");
+    const { reasonFits } = await import("./rules");
     expect(reasonFits({ actions: ["remove"] }, "remove")).toBe(true);
     expect(reasonFits({ actions: ["remove"] }, "approve")).toBe(false);
     expect(reasonFits({ actions: [] }, "escalate")).toBe(true);
   });
   it("collects loaded ids between two rows in either direction", async () => {
-    const { idsBetween } = await import("./triage");
+    const { idsBetween } = await import("./rules");
     const rows = [item(1), undefined, item(3), item(4)];
     expect(idsBetween((i) => rows[i], 3, 0)).toEqual([1, 3, 4]);
   });
   it("matches palette queries by word starts", async () => {
-    const { matchesQuery } = await import("./triage");
+    const { matchesQuery } = await import("./rules");
     expect(matchesQuery("Approve item", "app")).toBe(true);
     expect(matchesQuery("Switch to queue Reported posts", "rep po")).toBe(true);
     expect(matchesQuery("Undo last decision", "remove")).toBe(false);
@@ -89,7 +89,7 @@ describe("reasons, ranges and palette search", () => {
 describe("retryWhileCacheBusy", () => {
   const busy = Object.assign(new Error("The local cache could not be used: cache query failed: error returned from database: (code: 5) database is locked"), { code: "storage" });
   it("tries again while the cache is locked, then succeeds", async () => {
-    const { retryWhileCacheBusy } = await import("./triage");
+    const { retryWhileCacheBusy } = await import("./rules");
     let calls = 0;
     const result = await retryWhileCacheBusy(async () => {
       if (++calls < 3) throw busy;
@@ -99,7 +99,7 @@ describe("retryWhileCacheBusy", () => {
     expect(calls).toBe(3);
   });
   it("gives up after the last delay, and never retries other errors", async () => {
-    const { retryWhileCacheBusy } = await import("./triage");
+    const { retryWhileCacheBusy } = await import("./rules");
     await expect(retryWhileCacheBusy(async () => { throw busy; }, [1], async () => {})).rejects.toBe(busy);
     let calls = 0;
     const other = Object.assign(new Error("Item 3 is not open."), { code: "conflict" });

@@ -1,4 +1,4 @@
-import type { DecisionAction } from "./backend";
+import type { DecisionAction } from "../backend";
 
 /** Everything a key can ask of the triage screen. */
 export type TriageCommand =
