@@ -74,6 +74,22 @@ impl AppError {
     }
 }
 
+/// A lower-case error text ("item 4 is not open") as a sentence the UI can show: first
+/// letter capitalized, ending with a full stop.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => {
+            let mut sentence = first.to_uppercase().chain(chars).collect::<String>();
+            if !sentence.ends_with('.') {
+                sentence.push('.');
+            }
+            sentence
+        }
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::error::{AppError, ErrorCode};

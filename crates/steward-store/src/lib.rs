@@ -20,7 +20,8 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
-use steward_core::{QueueSummary, ReasonTemplate};
+use steward_core::error::sentence;
+use steward_core::{AppError, ErrorCode, QueueSummary, ReasonTemplate};
 
 pub use crate::accounts::{AccountRecord, NoteRecord};
 pub use crate::audit::{AUDIT_TOTAL_CAP, AuditRecord, fts_query};
@@ -69,6 +70,30 @@ pub enum StoreError {
     OtherServer { cache: String, asked: String },
     #[error("the cache holds a row it cannot read: {0}")]
     Corrupt(String),
+}
+
+/// The one mapping from cache errors to the UI's error codes: a missing row is
+/// `not_found`, a row in the wrong state `conflict`, an undo that cannot be done
+/// `invalid_input`, anything else `storage`.
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        let code = match &error {
+            StoreError::ItemNotFound(_)
+            | StoreError::ConflictNotFound(_)
+            | StoreError::RefusedNotFound(_)
+            | StoreError::AccountNotFound(_)
+            | StoreError::JobNotFound(_) => ErrorCode::NotFound,
+            StoreError::ItemNotOpen { .. }
+            | StoreError::DecisionPending(_)
+            | StoreError::AccountActionPending(_) => ErrorCode::Conflict,
+            StoreError::NothingToUndo | StoreError::AlreadySent => ErrorCode::InvalidInput,
+            _ => ErrorCode::Storage,
+        };
+        match code {
+            ErrorCode::Storage => AppError::storage(error),
+            _ => AppError::new(code, sentence(&error.to_string())),
+        }
+    }
 }
 
 /// Page cache per connection, in KiB.
