@@ -11,14 +11,13 @@ pub mod wire;
 use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, StatusCode};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
 pub use crate::error::ClientError;
 use crate::wire::{
-    ApiAccount, ApiAuditEvent, ApiItem, ApiNote, ApiQueue, ApiReasonTemplate, DecisionRequest,
-    DecisionResponse, LoginResponse, Me, Page,
+    ApiAccount, ApiItem, ApiNote, ApiQueue, ApiReasonTemplate, DecisionRequest, DecisionResponse,
+    LoginResponse, Me, Page,
 };
 
 /// How long one request may take before the server counts as unreachable.
@@ -86,22 +85,6 @@ impl Client {
             .send_json(self.request(Method::GET, "queues", Some(access))?)
             .await?;
         Ok(page.results)
-    }
-
-    /// One page of the items delta feed, ordered by (updated_at, id), after `cursor`.
-    pub async fn items_page(
-        &self,
-        access: &str,
-        cursor: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<ApiItem>, ClientError> {
-        let mut request = self
-            .request(Method::GET, "items", Some(access))?
-            .query(&[("limit", limit.to_string())]);
-        if let Some(cursor) = cursor {
-            request = request.query(&[("updated_after", cursor)]);
-        }
-        self.send_json(request).await
     }
 
     pub async fn item(&self, access: &str, item_id: i64) -> Result<ApiItem, ClientError> {
@@ -258,33 +241,23 @@ impl Client {
         Ok((content_type, bytes))
     }
 
-    /// One page of the audit feed, ascending by id, with optional filters.
-    pub async fn audit_page<Q: Serialize + ?Sized>(
+    /// One page of a delta feed (`items`, `accounts`, `jobs`, `audit`) after `cursor`, in
+    /// the server's commit order. The audit feed names its cursor parameter `cursor`, the
+    /// others `updated_after`; without a cursor the feed starts at its beginning.
+    pub async fn feed_page<T: DeserializeOwned>(
         &self,
         access: &str,
-        filters: &Q,
-    ) -> Result<Page<ApiAuditEvent>, ClientError> {
-        self.send_json(
-            self.request(Method::GET, "audit", Some(access))?
-                .query(filters),
-        )
-        .await
-    }
-
-    /// One page of a delta feed (`accounts`, `jobs`, ...) after `cursor`.
-    pub async fn delta_page<T: DeserializeOwned>(
-        &self,
-        access: &str,
-        collection: &str,
+        path: &str,
+        cursor_param: &str,
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Page<T>, ClientError> {
-        let request = self
-            .request(Method::GET, collection, Some(access))?
-            .query(&[
-                ("limit", limit.to_string()),
-                ("updated_after", cursor.unwrap_or("").to_string()),
-            ]);
+        let mut request = self
+            .request(Method::GET, path, Some(access))?
+            .query(&[("limit", limit.to_string())]);
+        if let Some(cursor) = cursor {
+            request = request.query(&[(cursor_param, cursor)]);
+        }
         self.send_json(request).await
     }
 

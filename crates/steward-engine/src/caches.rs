@@ -6,8 +6,8 @@ use std::path::Path;
 use steward_core::{AppError, UnsentWork};
 use steward_store::Store;
 
+use crate::Engine;
 use crate::profile::{self, ProfileRecord, Profiles};
-use crate::{Engine, store_error};
 
 impl Engine {
     /// Opens (creating it if needed) the cache of `username` on the profile's server.
@@ -27,12 +27,9 @@ impl Engine {
                 AppError::storage(format!("cannot create {}: {e}", parent.display()))
             })?;
         }
-        let store = Store::open(&path).await.map_err(store_error)?;
+        let store = Store::open(&path).await?;
         // The path names the server already; the cache checks it too.
-        store
-            .bind_server(&record.server_url)
-            .await
-            .map_err(store_error)?;
+        store.bind_server(&record.server_url).await?;
         Ok(store)
     }
 
@@ -52,10 +49,10 @@ impl Engine {
         if !path.exists() {
             return Ok(UnsentWork::default());
         }
-        let store = Store::open(&path).await.map_err(store_error)?;
-        let work = store.unsent_work().await.map_err(store_error);
+        let store = Store::open(&path).await?;
+        let work = store.unsent_work().await;
         store.close().await;
-        work
+        Ok(work?)
     }
 
     /// Deletes the cache of `username` on the profile's server (signing out).
@@ -115,11 +112,11 @@ pub(crate) async fn adopt_legacy_caches(data_dir: &Path, profiles: &Profiles) {
 }
 
 async fn adopt(path: &Path, data_dir: &Path, record: &ProfileRecord) -> Result<(), AppError> {
-    let store = Store::open(path).await.map_err(store_error)?;
-    let user = store.get_meta("user").await.map_err(store_error)?;
+    let store = Store::open(path).await?;
+    let user = store.get_meta("user").await?;
     let bound = store.bind_server(&record.server_url).await;
     store.close().await;
-    bound.map_err(store_error)?;
+    bound?;
     let username = user
         .and_then(|json| serde_json::from_str::<steward_core::UserInfo>(&json).ok())
         .map(|user| user.username)

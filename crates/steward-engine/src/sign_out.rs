@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use steward_core::{AppError, ErrorCode, RefusedAction, SignOutMode, UnsentWork};
+use steward_core::{AppError, ErrorCode, SignOutMode, UnsentWork};
 
+use crate::active::Active;
 use crate::profile::{self, ProfileRecord};
-use crate::sync::Active;
-use crate::{Engine, records, store_error};
+use crate::{Engine, records};
 
 /// How long signing out waits for the server to take back the user's claims, when it is
 /// not sending queued work anyway; claims end by themselves when their lease runs out.
@@ -17,34 +17,7 @@ const RELEASE_CLAIMS_WITHIN: Duration = Duration::from_secs(3);
 impl Engine {
     /// What signing out of the active profile would throw away.
     pub async fn unsent_work(&self) -> Result<UnsentWork, AppError> {
-        self.require_active()
-            .await?
-            .store
-            .unsent_work()
-            .await
-            .map_err(store_error)
-    }
-
-    /// Actions the server refused for good, with what the user wrote and its reason.
-    pub async fn list_refused(&self) -> Result<Vec<RefusedAction>, AppError> {
-        self.require_active()
-            .await?
-            .store
-            .list_refused()
-            .await
-            .map_err(store_error)
-    }
-
-    /// Forgets a refused action the user has read.
-    pub async fn dismiss_refused(&self, outbox_id: i64) -> Result<(), AppError> {
-        let active = self.require_active().await?;
-        active
-            .store
-            .dismiss_refused(outbox_id)
-            .await
-            .map_err(store_error)?;
-        active.after_local_change().await;
-        Ok(())
+        Ok(self.require_active().await?.store.unsent_work().await?)
     }
 
     /// Signs out: gives back the user's claims, revokes the session on the server,
@@ -56,14 +29,10 @@ impl Engine {
             return Ok(());
         };
         let me = active.user().username;
-        let claims = active
-            .store
-            .held_claims(&me, &records::now())
-            .await
-            .map_err(store_error)?;
+        let claims = active.store.held_claims(&me, &records::now()).await?;
         match mode {
             SignOutMode::IfNothingUnsent => {
-                let work = active.store.unsent_work().await.map_err(store_error)?;
+                let work = active.store.unsent_work().await?;
                 if work.total() > 0 {
                     return Err(unsent_error(&work));
                 }
@@ -90,7 +59,7 @@ impl Engine {
                 }
             }
             SignOutMode::Discard => {
-                let work = active.store.unsent_work().await.map_err(store_error)?;
+                let work = active.store.unsent_work().await?;
                 if work.total() > 0 {
                     tracing::warn!(discarded = %work.describe(), "signing out discards unsent work");
                 }

@@ -1,0 +1,239 @@
+//! The delta feeds the worker pulls: one loop (`Active::pull_feed`) for every collection,
+//! and one `Feed` per collection saying how its rows are cached and what news they bring.
+
+use serde::de::DeserializeOwned;
+use steward_client::wire::{ApiAccount, ApiAuditEvent, ApiItem, ApiJob, Page};
+use steward_store::{
+    AccountRecord, AuditRecord, ItemRecord, JobRecord, NewItemsInQueue, NewlyFailed, Store,
+    StoreError,
+};
+
+use crate::EngineEvent;
+use crate::active::Active;
+use crate::records;
+use crate::sync::{RoundError, round_error, storage};
+
+/// Rows per page of a delta feed.
+const PAGE_SIZE: u32 = 500;
+
+/// One collection the server serves as a delta feed.
+pub(crate) trait Feed {
+    /// The collection's name: its cursor in the cache, its path on the server and the
+    /// `CollectionChanged` event its pages raise.
+    const COLLECTION: &'static str;
+    /// The query parameter the server reads the cursor from.
+    const CURSOR_PARAM: &'static str = "updated_after";
+    /// Whether pages are gathered into batches while more follow (see `write_batch_now`):
+    /// items and audit events land at random places in their indexes, so fewer commits
+    /// write far less (bench/ingest); accounts and jobs are written page by page.
+    const BATCHED: bool;
+    type Wire: DeserializeOwned + Send;
+    type Record: Send + Sync;
+    /// What writing a batch found that the shell hears about outside a first download.
+    type News: Send;
+
+    fn record(wire: &Self::Wire) -> Self::Record;
+
+    /// Writes a batch of rows with the cursor after them, in one transaction.
+    async fn apply(
+        store: &Store,
+        rows: &[Self::Record],
+        cursor: Option<&str>,
+        now: &str,
+    ) -> Result<Self::News, StoreError>;
+
+    /// Tells the shell about a batch's news (not during a first download).
+    async fn announce(_active: &Active, _news: Self::News) {}
+}
+
+/// Whether the rows gathered from a feed are written now: a feed's first page alone, so
+/// the UI has rows at once; then every `CATCH_UP_BATCH_ROWS` rows (see the store's
+/// constant for why); and the last page ends a batch.
+fn write_batch_now(done: i64, pending: usize, last_page: bool) -> bool {
+    done == 0 || pending >= steward_store::CATCH_UP_BATCH_ROWS || last_page
+}
+
+impl Active {
+    /// Pulls one feed from the cache's cursor to its end: pages in order, each batch
+    /// written with its cursor, progress reported while the collection downloads for the
+    /// first time, and news announced afterwards.
+    pub(crate) async fn pull_feed<F: Feed>(&self) -> Result<(), RoundError> {
+        let client = &self.session.client;
+        let mut cursor = self.store.cursor(F::COLLECTION).await.map_err(storage)?;
+        let bootstrapping = cursor.is_none();
+        let mut done: i64 = 0;
+        let mut total: Option<i64> = None;
+        let mut pending: Vec<F::Record> = Vec::new();
+        loop {
+            let page: Page<F::Wire> = self
+                .session
+                .authorized(|access| {
+                    let cursor = cursor.clone();
+                    async move {
+                        client
+                            .feed_page(
+                                &access,
+                                F::COLLECTION,
+                                F::CURSOR_PARAM,
+                                cursor.as_deref(),
+                                PAGE_SIZE,
+                            )
+                            .await
+                    }
+                })
+                .await
+                .map_err(round_error)?;
+            if page.results.is_empty() {
+                break;
+            }
+            let last_page = !page.has_more || page.next_cursor.is_none();
+            pending.extend(page.results.iter().map(F::record));
+            total = page.total.or(total);
+            if !F::BATCHED || write_batch_now(done, pending.len(), last_page) {
+                let news = F::apply(
+                    &self.store,
+                    &pending,
+                    page.next_cursor.as_deref(),
+                    &records::now(),
+                )
+                .await
+                .map_err(storage)?;
+                done += pending.len() as i64;
+                pending.clear();
+                if bootstrapping {
+                    self.progress(F::COLLECTION, done, total).await;
+                } else {
+                    F::announce(self, news).await;
+                }
+                let _ = self
+                    .events
+                    .send(EngineEvent::CollectionChanged(F::COLLECTION));
+            }
+            if last_page {
+                break;
+            }
+            cursor = page.next_cursor;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) struct Items;
+
+impl Feed for Items {
+    const COLLECTION: &'static str = "items";
+    const BATCHED: bool = true;
+    type Wire = ApiItem;
+    type Record = ItemRecord;
+    type News = Vec<NewItemsInQueue>;
+
+    fn record(wire: &ApiItem) -> ItemRecord {
+        records::item_record(wire)
+    }
+
+    async fn apply(
+        store: &Store,
+        rows: &[ItemRecord],
+        cursor: Option<&str>,
+        now: &str,
+    ) -> Result<Self::News, StoreError> {
+        store.apply_items_page(rows, cursor, now).await
+    }
+
+    /// New open items in high-priority queues.
+    async fn announce(active: &Active, news: Self::News) {
+        for entry in news {
+            let Ok(Some(queue)) = active.store.queue(entry.queue_id).await else {
+                continue;
+            };
+            if queue.priority >= active.config.high_priority {
+                let _ = active.events.send(EngineEvent::NewHighPriorityItems {
+                    queue_id: queue.id,
+                    queue_name: queue.name,
+                    count: entry.count,
+                });
+            }
+        }
+    }
+}
+
+pub(crate) struct Accounts;
+
+impl Feed for Accounts {
+    const COLLECTION: &'static str = "accounts";
+    const BATCHED: bool = false;
+    type Wire = ApiAccount;
+    type Record = AccountRecord;
+    type News = ();
+
+    fn record(wire: &ApiAccount) -> AccountRecord {
+        records::account_record(wire)
+    }
+
+    async fn apply(
+        store: &Store,
+        rows: &[AccountRecord],
+        cursor: Option<&str>,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        store.apply_accounts_page(rows, cursor, now).await
+    }
+}
+
+pub(crate) struct Jobs;
+
+impl Feed for Jobs {
+    const COLLECTION: &'static str = "jobs";
+    const BATCHED: bool = false;
+    type Wire = ApiJob;
+    type Record = JobRecord;
+    type News = Vec<NewlyFailed>;
+
+    fn record(wire: &ApiJob) -> JobRecord {
+        records::job_record(wire)
+    }
+
+    async fn apply(
+        store: &Store,
+        rows: &[JobRecord],
+        cursor: Option<&str>,
+        now: &str,
+    ) -> Result<Self::News, StoreError> {
+        store.apply_jobs_page(rows, cursor, now).await
+    }
+
+    /// Jobs that failed since the last pull, per kind.
+    async fn announce(active: &Active, news: Self::News) {
+        for entry in news {
+            let _ = active.events.send(EngineEvent::JobsFailed {
+                kind: entry.kind,
+                count: entry.count,
+            });
+        }
+    }
+}
+
+pub(crate) struct Audit;
+
+impl Feed for Audit {
+    const COLLECTION: &'static str = "audit";
+    /// The audit log is a feed by ascending id; its cursor is `cursor`.
+    const CURSOR_PARAM: &'static str = "cursor";
+    const BATCHED: bool = true;
+    type Wire = ApiAuditEvent;
+    type Record = AuditRecord;
+    type News = ();
+
+    fn record(wire: &ApiAuditEvent) -> AuditRecord {
+        records::audit_record(wire)
+    }
+
+    async fn apply(
+        store: &Store,
+        rows: &[AuditRecord],
+        cursor: Option<&str>,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        store.apply_audit_page(rows, cursor, now).await
+    }
+}
