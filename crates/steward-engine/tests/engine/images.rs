@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::server::{PASSWORD, TestServer};
-use crate::{TestResult, keychain_service, open_engine};
+use crate::server::TestServer;
+use crate::{TestResult, signed_in};
 
 /// A 1x1 PNG.
 const PIXEL: &[u8] = &[
@@ -62,10 +62,7 @@ async fn images_load_only_on_request_and_only_as_inlined_raster_data() -> TestRe
          <img src=x onerror=\"alert(1)\">"
     );
     let item_id = server.create_item("Images", &body);
-    let data = tempfile::tempdir()?;
-    let engine = open_engine(data.path(), &keychain_service()).await;
-    engine.sign_in(&server.url, "moderator", PASSWORD).await?;
-    engine.sync_now().await?;
+    let (engine, _data) = signed_in(&server.url, "moderator").await?;
 
     let detail = engine.get_item(item_id).await?;
     assert!(

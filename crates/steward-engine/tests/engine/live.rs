@@ -5,27 +5,19 @@ use std::time::{Duration, Instant};
 
 use steward_core::DecisionAction;
 
-use crate::server::{PASSWORD, TestServer};
-use crate::{TestResult, keychain_service, open_engine_with};
+use crate::server::TestServer;
+use crate::{TestResult, fullest_queue, signed_in_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_moderators_decision_arrives_through_the_event_stream() -> TestResult {
     let server = TestServer::start_asgi(20);
-    let data = tempfile::tempdir()?;
     // Polling is effectively off: only the stream can bring the change in time.
-    let engine = open_engine_with(data.path(), &keychain_service(), |config| {
+    let (engine, _data) = signed_in_with(&server.url, "moderator", |config| {
         config.poll_interval = Duration::from_secs(3600);
     })
-    .await;
-    engine.sign_in(&server.url, "moderator", PASSWORD).await?;
-    engine.sync_now().await?;
-    let queue = engine
-        .list_queues()
-        .await?
-        .into_iter()
-        .max_by_key(|q| q.open_count)
-        .unwrap();
-    let item = engine.list_queue_items(queue.id).await?.remove(0);
+    .await?;
+    let (queue, mut items) = fullest_queue(&engine).await?;
+    let item = items.remove(0);
     // Let the listener connect and see the current cursors.
     tokio::time::sleep(Duration::from_secs(1)).await;
 

@@ -21,7 +21,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use steward_core::{DecisionAction, ErrorCode, SignOutMode, SyncStatus};
+use steward_core::{
+    AppError, DecisionAction, ErrorCode, ItemSummary, QueueSummary, SignOutMode, SyncStatus,
+};
 use steward_engine::{Engine, EngineConfig};
 
 use crate::server::{PASSWORD, TestServer, decide_events};
@@ -53,6 +55,41 @@ pub async fn open_engine_with(
     config.undo_window = Duration::ZERO;
     adjust(&mut config);
     Engine::open(config).await.expect("the engine opens")
+}
+
+/// An engine in a data directory of its own, signed in to `url` as `username` and done
+/// with its first sync: where most tests start. The directory lives as long as the
+/// returned `TempDir`.
+pub async fn signed_in(
+    url: &str,
+    username: &str,
+) -> Result<(Arc<Engine>, tempfile::TempDir), Box<dyn std::error::Error>> {
+    signed_in_with(url, username, |_| {}).await
+}
+
+/// `signed_in` with the engine's config adjusted first (a longer undo window, no polling).
+pub async fn signed_in_with(
+    url: &str,
+    username: &str,
+    adjust: impl FnOnce(&mut EngineConfig),
+) -> Result<(Arc<Engine>, tempfile::TempDir), Box<dyn std::error::Error>> {
+    let data = tempfile::tempdir()?;
+    let engine = open_engine_with(data.path(), &keychain_service(), adjust).await;
+    engine.sign_in(url, username, PASSWORD).await?;
+    engine.sync_now().await?;
+    Ok((engine, data))
+}
+
+/// The queue with the most open items, and those items in the engine's order.
+pub async fn fullest_queue(engine: &Engine) -> Result<(QueueSummary, Vec<ItemSummary>), AppError> {
+    let queue = engine
+        .list_queues()
+        .await?
+        .into_iter()
+        .max_by_key(|q| q.open_count)
+        .expect("the seed has queues");
+    let items = engine.list_queue_items(queue.id).await?;
+    Ok((queue, items))
 }
 
 pub async fn wait_for_status(
@@ -261,21 +298,12 @@ async fn a_restart_restores_the_session_from_the_keychain() -> TestResult {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decisions_made_offline_are_pushed_once_the_server_is_back() -> TestResult {
     let mut server = TestServer::start(30);
-    let data = tempfile::tempdir()?;
-    let engine = open_engine(data.path(), &keychain_service()).await;
-    engine.sign_in(&server.url, "moderator", PASSWORD).await?;
-    engine.sync_now().await?;
-    let queue = engine
-        .list_queues()
-        .await?
-        .into_iter()
-        .max_by_key(|q| q.open_count)
-        .unwrap();
+    let (engine, _data) = signed_in(&server.url, "moderator").await?;
+    let (queue, items) = fullest_queue(&engine).await?;
     assert!(
         queue.open_count >= 2,
         "the seed gives some queue two open items: {queue:?}"
     );
-    let items = engine.list_queue_items(queue.id).await?;
 
     server.stop();
     engine

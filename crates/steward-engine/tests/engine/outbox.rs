@@ -9,8 +9,8 @@ use steward_engine::EngineEvent;
 
 use crate::server::{PASSWORD, TestServer, decide_events};
 use crate::{
-    TestResult, keychain_service, open_engine, open_engine_with, secret_tool_lookup,
-    wait_for_status,
+    TestResult, fullest_queue, keychain_service, open_engine, open_engine_with, secret_tool_lookup,
+    signed_in, signed_in_with, wait_for_status,
 };
 
 /// Opening the next item claims it on the server at once, while the decision on the
@@ -19,20 +19,11 @@ use crate::{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_goes_out_while_the_previous_decision_waits_for_its_undo_window() -> TestResult {
     let server = TestServer::start(10);
-    let data = tempfile::tempdir()?;
-    let engine = open_engine_with(data.path(), &keychain_service(), |config| {
+    let (engine, _data) = signed_in_with(&server.url, "moderator", |config| {
         config.undo_window = Duration::from_secs(4);
     })
-    .await;
-    engine.sign_in(&server.url, "moderator", PASSWORD).await?;
-    engine.sync_now().await?;
-    let queue = engine
-        .list_queues()
-        .await?
-        .into_iter()
-        .max_by_key(|q| q.open_count)
-        .unwrap();
-    let items = engine.list_queue_items(queue.id).await?;
+    .await?;
+    let (_queue, items) = fullest_queue(&engine).await?;
     let (decided, next) = (items[0].id, items[1].id);
     let admin = server.admin_token().await;
 
@@ -68,20 +59,11 @@ async fn a_claim_goes_out_while_the_previous_decision_waits_for_its_undo_window(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_decision_can_be_undone_until_it_is_sent() -> TestResult {
     let server = TestServer::start(30);
-    let data = tempfile::tempdir()?;
-    let engine = open_engine_with(data.path(), &keychain_service(), |config| {
+    let (engine, _data) = signed_in_with(&server.url, "moderator", |config| {
         config.undo_window = Duration::from_secs(3);
     })
-    .await;
-    engine.sign_in(&server.url, "moderator", PASSWORD).await?;
-    engine.sync_now().await?;
-    let queue = engine
-        .list_queues()
-        .await?
-        .into_iter()
-        .max_by_key(|q| q.open_count)
-        .unwrap();
-    let open = engine.list_queue_items(queue.id).await?;
+    .await?;
+    let (queue, open) = fullest_queue(&engine).await?;
     let ids: Vec<i64> = open.iter().take(3).map(|i| i.id).collect();
 
     let outcome = engine
@@ -160,13 +142,7 @@ impl Pair {
         b.sign_in(&server.url, "admin", PASSWORD).await?;
         a.sync_now().await?;
         b.sync_now().await?;
-        let queue = a
-            .list_queues()
-            .await?
-            .into_iter()
-            .max_by_key(|q| q.open_count)
-            .unwrap();
-        let item = a.list_queue_items(queue.id).await?.remove(0);
+        let item = fullest_queue(&a).await?.1.remove(0);
         Ok(Pair {
             a,
             b,
@@ -307,13 +283,8 @@ async fn an_access_token_expiring_before_a_push_is_refreshed_transparently() -> 
     engine.sync_now().await?;
     let user = format!("default:moderator@{}", server.url);
     let first_refresh = secret_tool_lookup(&service, &user).unwrap();
-    let queue = engine
-        .list_queues()
-        .await?
-        .into_iter()
-        .max_by_key(|q| q.open_count)
-        .unwrap();
-    let item = engine.list_queue_items(queue.id).await?.remove(0);
+    let (_, mut items) = fullest_queue(&engine).await?;
+    let item = items.remove(0);
 
     tokio::time::sleep(Duration::from_millis(1500)).await;
     engine
@@ -452,17 +423,9 @@ async fn kill_child() -> TestResult {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_note_the_server_would_refuse_is_refused_before_it_is_queued() -> TestResult {
     let server = TestServer::start(6);
-    let data = tempfile::tempdir()?;
-    let engine = open_engine(data.path(), &keychain_service()).await;
-    engine.sign_in(&server.url, "moderator", PASSWORD).await?;
-    engine.sync_now().await?;
-    let queue = engine
-        .list_queues()
-        .await?
-        .into_iter()
-        .max_by_key(|q| q.open_count)
-        .unwrap();
-    let item = engine.list_queue_items(queue.id).await?.remove(0);
+    let (engine, _data) = signed_in(&server.url, "moderator").await?;
+    let (_, mut items) = fullest_queue(&engine).await?;
+    let item = items.remove(0);
 
     let too_long = "é".repeat(4001);
     let error = engine

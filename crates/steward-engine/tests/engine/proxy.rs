@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::server::{PASSWORD, TestServer, decide_events};
-use crate::{TestResult, keychain_service, open_engine, wait_for_status};
+use crate::{TestResult, fullest_queue, keychain_service, open_engine, signed_in, wait_for_status};
 
 /// Forwards TCP to the server; while `corrupt` is set, the first byte of every JSON body
 /// is replaced (lengths stay the same, so HTTP framing holds and only the JSON breaks).
@@ -123,13 +123,8 @@ async fn malformed_answers_give_a_clear_error_and_lose_nothing() -> TestResult {
     proxy.corrupt.store(false, Ordering::SeqCst);
     engine.sign_in(&proxy.url, "moderator", PASSWORD).await?;
     engine.sync_now().await?;
-    let queue = engine
-        .list_queues()
-        .await?
-        .into_iter()
-        .max_by_key(|q| q.open_count)
-        .unwrap();
-    let item = engine.list_queue_items(queue.id).await?.remove(0);
+    let (queue, mut items) = fullest_queue(&engine).await?;
+    let item = items.remove(0);
 
     // The server applies the decision, but its answer arrives broken.
     proxy.corrupt.store(true, Ordering::SeqCst);
@@ -213,10 +208,7 @@ fn pulls(requests: &[String]) -> usize {
 async fn a_lost_refresh_answer_does_not_sign_the_user_out() -> TestResult {
     let server = TestServer::start_with(6, &[("STEWARD_ACCESS_TOKEN_TTL", "2")]);
     let proxy = CorruptingProxy::start(port_of(&server.url)).await;
-    let data = tempfile::tempdir()?;
-    let engine = open_engine(data.path(), &keychain_service()).await;
-    engine.sign_in(&proxy.url, "moderator", PASSWORD).await?;
-    engine.sync_now().await?;
+    let (engine, _data) = signed_in(&proxy.url, "moderator").await?;
 
     // The access token lives 2 s: the worker's next pull after that refreshes it, and
     // that refresh's answer is lost after the server rotated the token.

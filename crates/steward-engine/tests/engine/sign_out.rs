@@ -8,7 +8,7 @@ use steward_engine::EngineEvent;
 
 use crate::profiles::caches_of;
 use crate::server::{PASSWORD, TestServer, decide_events};
-use crate::{TestResult, keychain_service, open_engine, wait_for_status};
+use crate::{TestResult, fullest_queue, keychain_service, open_engine, signed_in, wait_for_status};
 
 /// Decisions made offline survive a sign-out attempt: the engine refuses to sign out
 /// silently, "send first" fails while the server is gone (still signed in, nothing
@@ -17,17 +17,8 @@ use crate::{TestResult, keychain_service, open_engine, wait_for_status};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_offers_to_send_unsent_decisions_and_sends_each_once() -> TestResult {
     let mut server = TestServer::start(12);
-    let data = tempfile::tempdir()?;
-    let engine = open_engine(data.path(), &keychain_service()).await;
-    engine.sign_in(&server.url, "moderator", PASSWORD).await?;
-    engine.sync_now().await?;
-    let queue = engine
-        .list_queues()
-        .await?
-        .into_iter()
-        .max_by_key(|q| q.open_count)
-        .unwrap();
-    let items = engine.list_queue_items(queue.id).await?;
+    let (engine, data) = signed_in(&server.url, "moderator").await?;
+    let (_queue, items) = fullest_queue(&engine).await?;
     let held = items[2].id;
     engine.claim_item(held).await?;
     wait_for_status(&engine, "the claim", |s| s.pending == 0).await;
@@ -89,10 +80,7 @@ async fn signing_out_offers_to_send_unsent_decisions_and_sends_each_once() -> Te
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discarding_on_sign_out_sends_nothing() -> TestResult {
     let mut server = TestServer::start(8);
-    let data = tempfile::tempdir()?;
-    let engine = open_engine(data.path(), &keychain_service()).await;
-    engine.sign_in(&server.url, "moderator", PASSWORD).await?;
-    engine.sync_now().await?;
+    let (engine, _data) = signed_in(&server.url, "moderator").await?;
     let queue = engine.list_queues().await?.remove(0);
     let items = engine.list_queue_items(queue.id).await?;
     engine.claim_item(items[1].id).await?;
@@ -122,17 +110,9 @@ async fn discarding_on_sign_out_sends_nothing() -> TestResult {
 async fn a_profile_pointed_at_another_server_never_sends_its_old_outbox_there() -> TestResult {
     let mut first = TestServer::start(10);
     let second = TestServer::start(4);
-    let data = tempfile::tempdir()?;
-    let engine = open_engine(data.path(), &keychain_service()).await;
-    engine.sign_in(&first.url, "moderator", PASSWORD).await?;
-    engine.sync_now().await?;
-    let queue = engine
-        .list_queues()
-        .await?
-        .into_iter()
-        .max_by_key(|q| q.open_count)
-        .unwrap();
-    let item = engine.list_queue_items(queue.id).await?.remove(0);
+    let (engine, data) = signed_in(&first.url, "moderator").await?;
+    let (_, mut items) = fullest_queue(&engine).await?;
+    let item = items.remove(0);
 
     first.stop();
     engine

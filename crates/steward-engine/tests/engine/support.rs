@@ -6,16 +6,13 @@ use std::time::Duration;
 use steward_core::{AccountAction, AuditQuery, JobAction, JobQuery};
 use steward_engine::EngineEvent;
 
-use crate::server::{PASSWORD, TestServer};
-use crate::{TestResult, keychain_service, open_engine, wait_for_status};
+use crate::server::TestServer;
+use crate::{TestResult, signed_in, wait_for_status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_are_searched_suspended_noted_and_audited_even_offline() -> TestResult {
     let mut server = TestServer::start_seeded(&["--items", "20", "--jobs", "0"]);
-    let data = tempfile::tempdir()?;
-    let engine = open_engine(data.path(), &keychain_service()).await;
-    engine.sign_in(&server.url, "support", PASSWORD).await?;
-    engine.sync_now().await?;
+    let (engine, _data) = signed_in(&server.url, "support").await?;
 
     let found = engine
         .search_accounts("member", Some("active".into()))
@@ -143,10 +140,7 @@ async fn accounts_are_searched_suspended_noted_and_audited_even_offline() -> Tes
 async fn a_failed_job_is_listed_with_its_traceback_retried_and_succeeds() -> TestResult {
     let server = TestServer::start_seeded(&["--items", "5", "--jobs", "30"]);
     server.run_worker();
-    let data = tempfile::tempdir()?;
-    let engine = open_engine(data.path(), &keychain_service()).await;
-    engine.sign_in(&server.url, "admin", PASSWORD).await?;
-    engine.sync_now().await?;
+    let (engine, _data) = signed_in(&server.url, "admin").await?;
 
     let failed_reports = JobQuery {
         status: Some("failed".into()),
