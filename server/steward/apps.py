@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.module_loading import autodiscover_modules
 
 
 class StewardConfig(AppConfig):
@@ -11,6 +12,7 @@ class StewardConfig(AppConfig):
         # Registers the OpenAPI extension for the bearer token authentication class.
         from steward import schema  # noqa: F401
         from steward.accounts import sync as account_sync
+        from steward.content.registry import site
         from steward.feed_stamps import restore_sqlite_triggers
         from steward.jobs.backends import connect_all
 
@@ -23,3 +25,5 @@ class StewardConfig(AppConfig):
         connect_all()
         # Account rows follow the product's users (saves, deletes, groups, sign-ins).
         account_sync.connect()
+        # The product's Sources, from the steward.py module of each installed app.
+        autodiscover_modules("steward", register_to=site)

@@ -157,7 +157,13 @@ class Queue(models.Model):
 
 
 class Item(models.Model):
-    """A piece of member content waiting for (or past) a moderation decision."""
+    """A piece of the product's content waiting for (or past) a moderation decision.
+
+    It points at its object by content type and primary key as text (any key type:
+    integers, UUIDs, strings) and keeps a snapshot of it (title, body, public link,
+    author) that edits refresh while the item is open. Items from before the registry
+    have no object.
+    """
 
     class State(models.TextChoices):
         OPEN = "open"
@@ -165,14 +171,27 @@ class Item(models.Model):
         REMOVED = "removed"
         ESCALATED = "escalated"
         IGNORED = "ignored"
+        # The object was deleted from the product while the item was open.
+        DELETED = "deleted"
 
     queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="items")
     author = models.ForeignKey(
         Account, null=True, blank=True, on_delete=models.PROTECT, related_name="items"
     )
+    object_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    object_key = models.CharField(max_length=255, blank=True)
     title = models.CharField(max_length=300)
     # Untrusted HTML, stored exactly as the member submitted it; clients sanitize.
     body_html = models.TextField(blank=True)
+    # The object on the product's public site.
+    url = models.CharField(max_length=2000, blank=True)
+    object_deleted_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
     version = models.PositiveIntegerField(default=1)
     claimed_by = models.ForeignKey(
@@ -192,6 +211,15 @@ class Item(models.Model):
             models.Index(fields=["feed_seq", "id"], name="steward_item_feed"),
             models.Index(fields=["queue", "feed_seq", "id"], name="steward_item_queue_feed"),
             models.Index(fields=["queue", "state", "created_at"], name="steward_item_queue_open"),
+            models.Index(fields=["object_type", "object_key"], name="steward_item_object"),
+        ]
+        constraints = [
+            # At most one open item per object: two reports at once settle on it.
+            models.UniqueConstraint(
+                fields=["object_type", "object_key"],
+                condition=models.Q(state="open", object_type__isnull=False),
+                name="steward_item_one_open_per_object",
+            )
         ]
 
     def __str__(self):
@@ -199,15 +227,15 @@ class Item(models.Model):
 
 
 class Report(models.Model):
-    class Reason(models.TextChoices):
-        SPAM = "spam"
-        HARASSMENT = "harassment"
-        NSFW = "nsfw"
-        OTHER = "other"
+    """A report of an item's object by a user of the product (or anonymously)."""
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="reports")
-    reason = models.CharField(max_length=32, choices=Reason.choices)
+    # The product's reason code (spam, harassment, ...).
+    reason = models.CharField(max_length=32)
     note = models.TextField(blank=True)
+    reporter = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports_made"
+    )
     created_at = models.DateTimeField()
 
     class Meta:

@@ -72,6 +72,12 @@ def refresh_account(user, now=None) -> Account:
     return account
 
 
+def account_for(user) -> Account:
+    """The user's Account row as it is (signals keep it fresh); created when missing."""
+    account = Account.objects.filter(user_key=get_adapter().key(user)).first()
+    return account if account is not None else refresh_account(user)
+
+
 def touch_account(account_id, now=None) -> None:
     """Move an account in the feed (its counts or history changed)."""
     Account.objects.filter(pk=account_id).update(updated_at=now or timezone.now())

@@ -3,6 +3,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from steward.content.registry import site
 from steward.models import Decision, Item, Queue, ReasonTemplate, Report
 from steward.serializers.common import (
     ErrorSerializer,
@@ -52,9 +53,28 @@ class AuthorSerializer(serializers.Serializer):
 
 
 class ReportSerializer(serializers.ModelSerializer):
+    reason = serializers.CharField(help_text="The product's reason code (spam, harassment, ...).")
+    reporter = serializers.SerializerMethodField()
+
     class Meta:
         model = Report
-        fields = ["reason", "note", "created_at"]
+        fields = ["reason", "note", "reporter", "created_at"]
+
+    def get_reporter(self, report) -> UserRefSerializer(allow_null=True):
+        """The reporting account (null: anonymous)."""
+        if report.reporter_id is None:
+            return None
+        return {"id": report.reporter_id, "username": report.reporter.username}
+
+
+class ItemObjectSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="The model, as app_label.model (e.g. forum.post).")
+    label = serializers.CharField(help_text="What staff call it (e.g. post).")
+    key = serializers.CharField(help_text="Its primary key, as text (integers, UUIDs, ...).")
+    url = serializers.CharField(
+        allow_null=True, help_text="The object on the product's public site, when it has one."
+    )
+    deleted = serializers.BooleanField(help_text="The object was deleted from the product.")
 
 
 class ClaimSerializer(serializers.Serializer):
@@ -64,7 +84,14 @@ class ClaimSerializer(serializers.Serializer):
 
 class ItemSerializer(serializers.ModelSerializer):
     content = serializers.SerializerMethodField()
-    author = AuthorSerializer()
+    author = AuthorSerializer(
+        allow_null=True, help_text="The account that wrote it; null for anonymous content."
+    )
+    state = serializers.ChoiceField(
+        choices=Item.State.choices,
+        help_text="deleted: the object was deleted from the product while the item was open.",
+    )
+    object = serializers.SerializerMethodField()
     reports = ReportSerializer(many=True)
     claim = serializers.SerializerMethodField()
 
@@ -76,6 +103,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "state",
             "version",
             "content",
+            "object",
             "author",
             "reports",
             "claim",
@@ -85,6 +113,25 @@ class ItemSerializer(serializers.ModelSerializer):
 
     def get_content(self, item) -> ItemContentSerializer:
         return {"title": item.title, "body_html": item.body_html}
+
+    def get_object(self, item) -> ItemObjectSerializer(allow_null=True):
+        """The product's object the item is about; null for items from before the registry."""
+        if item.object_type_id is None:
+            return None
+        object_type = item.object_type
+        model = object_type.model_class()
+        label = (
+            site.source_for_model(model).type_label()
+            if model is not None and site.is_registered(model)
+            else object_type.name
+        )
+        return {
+            "type": f"{object_type.app_label}.{object_type.model}",
+            "label": label,
+            "key": item.object_key,
+            "url": item.url or None,
+            "deleted": item.object_deleted_at is not None,
+        }
 
     def get_claim(self, item) -> ClaimSerializer(allow_null=True):
         if item.claimed_by_id is None or item.claim_expires_at is None:

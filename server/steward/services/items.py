@@ -3,19 +3,28 @@
 Every mutation writes its AuditEvent in the same transaction as the change itself.
 """
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import OperationalError, transaction
 from django.db.models import Count, F, Max, Min, Prefetch, Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from rest_framework import status
 from rest_framework.exceptions import NotFound
 
-from steward.errors import Conflict, validation_error
+from steward import signals
+from steward.content.registry import site
+from steward.content.source import DecisionRefused
+from steward.errors import Conflict, StewardError, validation_error
 from steward.feeds import feed_page
 from steward.models import Account, Decision, Item, Queue, ReasonTemplate, Report
 from steward.pagination import Page
 from steward.services.audit import record_audit
+
+logger = logging.getLogger("steward.content")
 
 ACTION_TO_STATE = {
     Decision.Action.APPROVE: Item.State.APPROVED,
@@ -56,8 +65,11 @@ def queues_page(cursor: str | None, limit: int) -> Page:
 
 
 def item_queryset():
-    return Item.objects.select_related("author", "claimed_by").prefetch_related(
-        Prefetch("reports", queryset=Report.objects.order_by("created_at", "id"))
+    return Item.objects.select_related("author", "claimed_by", "object_type").prefetch_related(
+        Prefetch(
+            "reports",
+            queryset=Report.objects.select_related("reporter").order_by("created_at", "id"),
+        )
     )
 
 
@@ -159,6 +171,8 @@ def decide_item(
         note=note,
         base_version=base_version,
     )
+    item = Item.objects.select_related("object_type").get(pk=item_id)
+    obj, effect = apply_effect(item, decision, now)
     record_audit(
         user,
         "item.decide",
@@ -170,9 +184,62 @@ def decide_item(
             "note": note,
             "decision_id": decision.pk,
             "base_version": base_version,
+            "effect": effect,
         },
     )
+    sender = type(obj) if obj is not None else Item
+    transaction.on_commit(
+        lambda: signals.decided.send_robust(sender=sender, obj=obj, item=item, decision=decision),
+        robust=True,
+    )
     return decision, get_item(item_id)
+
+
+def apply_effect(item: Item, decision: Decision, now) -> tuple[object, str]:
+    """Run the Source's method for the decision on the item's object, in the decision's
+    transaction, with the object locked. Returns (object or None, what happened). An
+    exception from the method fails the whole decision: DecisionRefused as 422
+    decision_refused with the product's message, anything else as 422
+    decision_effect_failed, except OperationalError (a lock timeout, a lost connection),
+    which is left to answer 5xx so the client retries later."""
+    if item.object_type_id is None:
+        return None, "none: the item has no object"
+    model = item.object_type.model_class()
+    if model is None or not site.is_registered(model):
+        return None, "none: the object's model is not registered"
+    source = site.source_for_model(model)
+    try:
+        key = model._meta.pk.to_python(item.object_key)
+    except ValidationError:
+        key = None
+    obj = model._base_manager.select_for_update().filter(pk=key).first() if key else None
+    if obj is None:
+        Item.objects.filter(pk=item.pk, object_deleted_at__isnull=True).update(
+            object_deleted_at=now
+        )
+        return None, "none: the object no longer exists"
+    label = f"{source.type_label()} {item.object_key}"
+    try:
+        with transaction.atomic():
+            getattr(source, decision.action)(obj, decision)
+    except DecisionRefused as refusal:
+        raise StewardError(
+            message=str(refusal) or f"The product refused to {decision.action} this {label}.",
+            code="decision_refused",
+            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        ) from None
+    except OperationalError:
+        raise
+    except Exception as error:
+        logger.exception("The %s effect of decision on item %s failed", decision.action, item.pk)
+        raise StewardError(
+            message=f"The decision was not applied: {decision.action} failed on {label} in "
+            f"the product ({type(error).__name__}: {error}). Nothing changed; tell the "
+            "product's developers, or decide differently.",
+            code="decision_effect_failed",
+            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        ) from None
+    return obj, f"{source.__class__.__name__}.{decision.action}"
 
 
 # Claims

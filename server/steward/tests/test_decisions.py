@@ -47,6 +47,7 @@ def test_decision_changes_item_and_writes_audit(moderator_client, make_item, act
         "note": "bye",
         "decision_id": decision.id,
         "base_version": 1,
+        "effect": "none: the item has no object",
     }
 
 

