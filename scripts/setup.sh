@@ -16,7 +16,7 @@ APT_PACKAGES=(
   libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth x11-utils imagemagick webkit2gtk-driver xdotool xclip
   dbus dbus-daemon gnome-keyring libsecret-tools dunst
-  postgresql
+  postgresql redis-server
 )
 if [ "${SETUP_SKIP_APT:-0}" != 1 ]; then
   missing=()

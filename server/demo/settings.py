@@ -157,6 +157,8 @@ EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = "steward-demo@example.com"
+# For DJANGO_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend.
+EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))
 
 # The product's public site: links in password reset mail point here.
 STEWARD_PUBLIC_URL = os.environ.get("STEWARD_PUBLIC_URL", "http://127.0.0.1:8000")

@@ -110,3 +110,39 @@ def test_a_pending_celery_task_is_cancelled_and_never_runs(stack):
     )
     status, after = call(stack.base, "GET", f"/jobs/{pending['id']}", token=token)
     assert after["status"] == "cancelled" and after["attempts"] == 0
+
+
+def test_stewards_own_work_runs_on_celery_when_the_product_uses_it(demo_stack, tmp_path):
+    mail_dir = tmp_path / "mail"
+    stack = demo_stack(
+        celery=True,
+        seed=("--jobs", "0"),
+        STEWARD_OWN_JOBS_BACKEND="celery",
+        DJANGO_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        DJANGO_EMAIL_FILE_PATH=str(mail_dir),
+    )
+    token = stack.login("support")
+    status, page = call(stack.base, "GET", "/accounts?q=member0001", token=token)
+    account = page["results"][0]
+    status, body = call(
+        stack.base,
+        "POST",
+        f"/accounts/{account['id']}/actions",
+        {"action": "send_password_reset"},
+        token=token,
+    )
+    assert status == 200, body
+    assert (body["job"]["backend"], body["job"]["kind"]) == (
+        "celery",
+        "steward.send_password_reset",
+    )
+    admin = stack.login("admin")
+
+    def succeeded():
+        job = call(stack.base, "GET", f"/jobs/{body['job']['id']}", token=admin)[1]
+        return job if job["status"] == "succeeded" else None
+
+    wait_for("the reset mail job", succeeded, timeout=30, interval=0.2)
+    sent = "".join(path.read_text() for path in mail_dir.iterdir())
+    assert "To: member0001@example.com" in sent
+    assert "/accounts/reset/" in sent
