@@ -185,20 +185,22 @@ def record_enqueued(backend: str, task_id: str, facts: TaskFacts, when=None) -> 
 
 
 def record_started(backend: str, task_id: str, facts: TaskFacts) -> None:
-    run = _run_or_create(backend, task_id, facts)
-    now = timezone.now()
-    # A cancelled run that starts anyway (the revoke reached no worker) is running: say so.
-    started = JobRun.objects.filter(
-        pk=run.pk, status__in=(Job.Status.PENDING, Job.Status.CANCELLED)
-    ).update(status=Job.Status.RUNNING, started_at=now, finished_at=None)
-    if started:
-        Job.objects.filter(pk=run.job_id, task_id=task_id).update(
-            status=Job.Status.RUNNING,
-            attempts=F("attempts") + 1,
-            started_at=now,
-            finished_at=None,
-            updated_at=now,
-        )
+    # One transaction: one commit (SQLite's commit is most of a write's cost).
+    with transaction.atomic():
+        run = _run_or_create(backend, task_id, facts)
+        now = timezone.now()
+        # A cancelled run that starts anyway (the revoke reached no worker) is running: say so.
+        started = JobRun.objects.filter(
+            pk=run.pk, status__in=(Job.Status.PENDING, Job.Status.CANCELLED)
+        ).update(status=Job.Status.RUNNING, started_at=now, finished_at=None)
+        if started:
+            Job.objects.filter(pk=run.job_id, task_id=task_id).update(
+                status=Job.Status.RUNNING,
+                attempts=F("attempts") + 1,
+                started_at=now,
+                finished_at=None,
+                updated_at=now,
+            )
 
 
 def record_finished(
@@ -210,41 +212,45 @@ def record_finished(
     traceback: str = "",
     result=None,
 ) -> None:
-    run = _run_or_create(backend, task_id, facts)
-    now = timezone.now()
-    finished = (
-        JobRun.objects.filter(pk=run.pk)
-        .exclude(status__in=FINAL)
-        .update(status=status, finished_at=now, error=error, traceback=traceback)
-    )
-    if not finished and status != Job.Status.CANCELLED:
-        # The worker ran a run Steward had marked cancelled: the outcome is the truth.
-        finished = JobRun.objects.filter(pk=run.pk, status=Job.Status.CANCELLED).update(
-            status=status, finished_at=now, error=error, traceback=traceback
+    # One transaction: one commit (SQLite's commit is most of a write's cost).
+    with transaction.atomic():
+        run = _run_or_create(backend, task_id, facts)
+        now = timezone.now()
+        finished = (
+            JobRun.objects.filter(pk=run.pk)
+            .exclude(status__in=FINAL)
+            .update(status=status, finished_at=now, error=error, traceback=traceback)
         )
-    if finished:
-        if json_problem(result, "result") is not None:
-            result = None
-        Job.objects.filter(pk=run.job_id, task_id=task_id).update(
-            status=status,
-            finished_at=now,
-            updated_at=now,
-            last_error=error,
-            last_traceback=traceback,
-            result=result,
-        )
+        if not finished and status != Job.Status.CANCELLED:
+            # The worker ran a run Steward had marked cancelled: the outcome is the truth.
+            finished = JobRun.objects.filter(pk=run.pk, status=Job.Status.CANCELLED).update(
+                status=status, finished_at=now, error=error, traceback=traceback
+            )
+        if finished:
+            if json_problem(result, "result") is not None:
+                result = None
+            Job.objects.filter(pk=run.job_id, task_id=task_id).update(
+                status=status,
+                finished_at=now,
+                updated_at=now,
+                last_error=error,
+                last_traceback=traceback,
+                result=result,
+            )
 
 
 def record_retrying(backend: str, task_id: str, facts: TaskFacts, error: str, traceback: str):
     """The task asked its own system to run it again later (Celery's self.retry)."""
-    run = _run_or_create(backend, task_id, facts)
-    now = timezone.now()
-    JobRun.objects.filter(pk=run.pk).update(
-        status=Job.Status.PENDING, error=error, traceback=traceback
-    )
-    Job.objects.filter(pk=run.job_id, task_id=task_id).update(
-        status=Job.Status.PENDING, last_error=error, last_traceback=traceback, updated_at=now
-    )
+    # One transaction: one commit (SQLite's commit is most of a write's cost).
+    with transaction.atomic():
+        run = _run_or_create(backend, task_id, facts)
+        now = timezone.now()
+        JobRun.objects.filter(pk=run.pk).update(
+            status=Job.Status.PENDING, error=error, traceback=traceback
+        )
+        Job.objects.filter(pk=run.job_id, task_id=task_id).update(
+            status=Job.Status.PENDING, last_error=error, last_traceback=traceback, updated_at=now
+        )
 
 
 def error_line(traceback: str, fallback: str = "") -> str:
