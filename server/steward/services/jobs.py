@@ -38,10 +38,6 @@ def jobs_page(filters: dict, cursor: str | None, limit: int) -> Page:
     return feed_page(queryset, cursor, limit)
 
 
-def count_jobs(filters: dict) -> int:
-    return filter_jobs(Job.objects.all(), filters).count()
-
-
 def retry_blocked_reason(job: Job) -> str:
     """Why this job cannot be run again whatever its status ("" when it can)."""
     if job.backend == "legacy":

@@ -60,11 +60,24 @@ def test_a_report_opens_an_item_on_an_object_with_a_uuid_key(
     assert AuditEvent.objects.get(action="item.open").target_id == str(result.item.pk)
 
 
-def test_more_reports_join_the_open_item_and_a_reporter_counts_once(make_post, make_account):
+def test_more_reports_join_the_open_item_and_a_reporter_counts_once(
+    make_post, make_account, django_capture_on_commit_callbacks
+):
     post = make_post()
     first, second = make_account().user, make_account().user
-    opened = steward.report(post, reason="harassment", reporter=first)
-    joined = steward.report(post, reason="other", reporter=second)
+    received = []
+
+    def receiver(sender, obj, item, report, opened, **kwargs):
+        received.append((sender, obj.pk, report.reason, opened))
+
+    signals.reported.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            opened = steward.report(post, reason="harassment", reporter=first)
+            joined = steward.report(post, reason="other", reporter=second)
+    finally:
+        signals.reported.disconnect(receiver)
+    assert received == [(Post, post.pk, "harassment", True), (Post, post.pk, "other", False)]
     again = steward.report(post, reason="other", reporter=first)
     anonymous = steward.report(post, reason="other")
     assert (joined.opened, again.opened, anonymous.opened) == (False, False, False)
