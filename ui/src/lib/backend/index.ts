@@ -1,19 +1,7 @@
 // The UI's only door to the Rust side. Components import from lib/backend (this file),
 // never from bindings.ts, so the generated file can be replaced without touching them.
-export {
-  backend,
-  createBackend,
-  onActionRefused,
-  onCollectionChanged,
-  onContentKey,
-  onNewHighPriorityItems,
-  onSessionChanged,
-  onSessionExpired,
-  onSyncStatusChanged,
-} from "./ipc";
-export type { Backend, Commands, Unlisten } from "./ipc";
-export { createSupportBackend, onExportProgress, onJobsFailed, supportBackend } from "./support";
-export type { SupportBackend } from "./support";
+export { backend, createBackend, onEvent, subscribe } from "./ipc";
+export type { Backend, Commands, EventName, EventPayload, Unlisten } from "./ipc";
 export { BackendError, ERROR_CODES, isAppError, isErrorCode, toBackendError } from "./errors";
 export type {
   AccountAction,

@@ -60,3 +60,8 @@ export function formatCount(count: number): string {
   if (count < 1_000_000) return `${Math.floor(count / 1_000)}k`;
   return `${(Math.floor(count / 100_000) / 10).toString()}M`;
 }
+
+/** What a failure says, for a banner or a toast. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { debounce } from "./debounce";
-import { RowWindow, ROW_BLOCK_SIZE } from "./block-window";
+import { BLOCK_SIZE, BlockWindow } from "./block-window";
 import { blankToNull, rangeBounds } from "./time-range";
 import { allowedViews, can, shortcutHints } from "../shell/views";
 
@@ -71,7 +71,7 @@ describe("rangeBounds", () => {
   });
 });
 
-describe("RowWindow", () => {
+describe("BlockWindow", () => {
   function pages(total: number, calls: number[] = []) {
     return async (offset: number, limit: number) => {
       calls.push(offset);
@@ -83,19 +83,19 @@ describe("RowWindow", () => {
   it("loads the first block, then the blocks asked for", async () => {
     const calls: number[] = [];
     const changed = vi.fn();
-    const window = new RowWindow<number>(pages(1_000, calls), changed);
+    const window = new BlockWindow<number>(pages(1_000, calls), changed);
     await window.refresh();
     expect(window.total).toBe(1_000);
     expect(window.at(0)).toBe(0);
-    expect(window.at(ROW_BLOCK_SIZE + 1)).toBe(ROW_BLOCK_SIZE + 1);
-    expect(window.at(3 * ROW_BLOCK_SIZE)).toBeUndefined();
-    window.ensure(3 * ROW_BLOCK_SIZE, 3 * ROW_BLOCK_SIZE + 10);
-    await vi.waitFor(() => expect(window.at(3 * ROW_BLOCK_SIZE)).toBe(3 * ROW_BLOCK_SIZE));
+    expect(window.at(BLOCK_SIZE + 1)).toBe(BLOCK_SIZE + 1);
+    expect(window.at(3 * BLOCK_SIZE)).toBeUndefined();
+    window.ensure(3 * BLOCK_SIZE, 3 * BLOCK_SIZE + 10);
+    await vi.waitFor(() => expect(window.at(3 * BLOCK_SIZE)).toBe(3 * BLOCK_SIZE));
     expect(changed).toHaveBeenCalled();
   });
 
   it("finds a loaded row by a predicate, and never an unloaded one", async () => {
-    const window = new RowWindow<number>(pages(1_000), () => {});
+    const window = new BlockWindow<number>(pages(1_000), () => {});
     await window.refresh();
     expect(window.indexWhere((row) => row === 5)).toBe(5);
     expect(window.indexWhere((row) => row === 900)).toBe(-1);
@@ -106,14 +106,14 @@ describe("RowWindow", () => {
       const rows = Array.from({ length: Math.max(0, Math.min(limit, 1_000 - offset)) }, (_, i) => offset + i);
       return { total: Math.min(1_000, 400), offset, rows, open: true };
     };
-    const window = new RowWindow<number>(capped, () => {});
+    const window = new BlockWindow<number>(capped, () => {});
     await window.refresh();
     // Blocks 0 and 1 came back full, so one more block is promised.
-    expect(window.total).toBe(3 * ROW_BLOCK_SIZE);
+    expect(window.total).toBe(3 * BLOCK_SIZE);
     for (let block = 2; block < 6; block++) {
-      window.ensure(block * ROW_BLOCK_SIZE, block * ROW_BLOCK_SIZE);
-      if (block * ROW_BLOCK_SIZE < 1_000) {
-        await vi.waitFor(() => expect(window.at(block * ROW_BLOCK_SIZE)).toBe(block * ROW_BLOCK_SIZE));
+      window.ensure(block * BLOCK_SIZE, block * BLOCK_SIZE);
+      if (block * BLOCK_SIZE < 1_000) {
+        await vi.waitFor(() => expect(window.at(block * BLOCK_SIZE)).toBe(block * BLOCK_SIZE));
       }
     }
     await vi.waitFor(() => expect(window.total).toBe(1_000));
@@ -127,7 +127,7 @@ describe("RowWindow", () => {
       new Promise<{ total: number; offset: number; rows: string[] }>((resolve) => {
         release = () => resolve({ total: 1, offset, rows: ["old"] });
       });
-    const window = new RowWindow<string>(slow, () => {});
+    const window = new BlockWindow<string>(slow, () => {});
     const first = window.refresh();
     const second = window.query(async (offset) => ({ total: 1, offset, rows: ["new"] }));
     await second;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ItemPage, ItemSummary } from "../backend";
-import { BLOCK_SIZE, ItemWindow, pageScrollOffset } from "./item-window";
+import { pageScrollOffset } from "../shared/scroll";
+import { BLOCK_SIZE, ItemWindow } from "./item-window";
 
 function item(id: number): ItemSummary {
   return {
