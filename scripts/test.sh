@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up everything (scripts/setup.sh) and runs every test and check of Steward:
-# formatting and lints, the reference server's suite (SQLite, PostgreSQL, OpenAPI drift,
-# schemathesis), the UI's checks and unit tests, the desktop build, the Rust tests against
-# the real server with a real keychain, and the end-to-end tests of the built app.
+# formatting and lints (rustfmt, prettier, clippy, eslint, ruff), the reference server's
+# suite (SQLite, PostgreSQL, OpenAPI drift, schemathesis), the UI's checks and unit
+# tests, the desktop build, the Rust tests against the real server with a real keychain,
+# and the end-to-end tests of the built app.
 #
 #   scripts/test.sh                  # what README and CI run
 #   TEST_SKIP_SETUP=1 scripts/test.sh
@@ -17,6 +18,10 @@ step() { echo; echo "=== test: $* ($(date +%T), +$(( $(date +%s) - started ))s)"
 
 step "rustfmt"
 cargo fmt --all -- --check
+
+step "ui: prettier and eslint (with their Svelte plugins)"
+npm --prefix ui run --silent format:check
+npm --prefix ui run --silent lint
 
 step "reference server: ruff, pytest on SQLite and PostgreSQL, OpenAPI drift, schemathesis"
 bash server/scripts/test.sh

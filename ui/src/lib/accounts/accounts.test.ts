@@ -9,11 +9,19 @@ describe("account helpers", () => {
   });
 
   it("keeps the reasons that fit suspending", () => {
-    const template = (code: string, actions: string[]) => ({ id: 1, scope: "account", code, label: code, text: "", actions });
-    expect(suspendReasons([template("spam", ["suspend"]), template("any", []), template("welcome", ["reactivate"])]).map((t) => t.code)).toEqual([
-      "spam",
-      "any",
-    ]);
+    const template = (code: string, actions: string[]) => ({
+      id: 1,
+      scope: "account",
+      code,
+      label: code,
+      text: "",
+      actions,
+    });
+    expect(
+      suspendReasons([template("spam", ["suspend"]), template("any", []), template("welcome", ["reactivate"])]).map(
+        (t) => t.code,
+      ),
+    ).toEqual(["spam", "any"]);
   });
 
   it("says a 403 plainly", () => {

@@ -16,13 +16,28 @@ const now = Date.parse("2026-11-24T12:00:00Z");
 describe("auditQueryFromFilters", () => {
   it("maps an empty filter bar to an empty query", () => {
     const query = auditQueryFromFilters(EMPTY_AUDIT_FILTERS, now);
-    expect(query).toEqual({ text: null, actor: null, action: null, target_type: null, target_id: null, from: null, to: null });
+    expect(query).toEqual({
+      text: null,
+      actor: null,
+      action: null,
+      target_type: null,
+      target_id: null,
+      from: null,
+      to: null,
+    });
     expect(isFiltered(query)).toBe(false);
   });
 
   it("trims fields, drops the @ of an actor and splits the target", () => {
     const query = auditQueryFromFilters(
-      { ...EMPTY_AUDIT_FILTERS, text: " spam wave ", actor: "@support", action: "account.suspend", target: "account:42", range: "7d" },
+      {
+        ...EMPTY_AUDIT_FILTERS,
+        text: " spam wave ",
+        actor: "@support",
+        action: "account.suspend",
+        target: "account:42",
+        range: "7d",
+      },
       now,
     );
     expect(query).toEqual({

@@ -64,11 +64,7 @@ export function toBackendError(command: string, failure: unknown): BackendError 
   if (failure instanceof BackendError) return failure;
   if (isAppError(failure)) return new BackendError(command, failure.code, failure.message);
   const detail =
-    failure instanceof Error
-      ? failure.message
-      : typeof failure === "string"
-        ? failure
-        : safeStringify(failure);
+    failure instanceof Error ? failure.message : typeof failure === "string" ? failure : safeStringify(failure);
   return new BackendError(command, "internal", `Steward hit an internal error (${command}): ${detail}`);
 }
 

@@ -60,7 +60,11 @@ describe("createBackend", () => {
     );
     const failure = await backend.signIn("http://x", "moderator", "bad").catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(BackendError);
-    expect(failure).toMatchObject({ code: "invalid_credentials", message: "Wrong username or password.", command: "sign_in" });
+    expect(failure).toMatchObject({
+      code: "invalid_credentials",
+      message: "Wrong username or password.",
+      command: "sign_in",
+    });
     expect(String(consoleError.mock.calls[0][0])).toContain("sign_in");
   });
 
@@ -79,7 +83,10 @@ describe("createBackend", () => {
   });
 
   it("passes null for absent reason and note", async () => {
-    const decideItem = vi.fn(async () => ({ status: "ok" as const, data: { item: {} as ItemSummary, undo_until: "" } }));
+    const decideItem = vi.fn(async () => ({
+      status: "ok" as const,
+      data: { item: {} as ItemSummary, undo_until: "" },
+    }));
     const backend = createBackend(fakeCommands({ decideItem }));
     await backend.decideItem(7, "remove");
     expect(decideItem).toHaveBeenCalledWith(7, "remove", null, null);
@@ -111,7 +118,10 @@ describe("new commands", () => {
   });
 
   it("unwraps the images the engine inlined", async () => {
-    const loadItemImages = vi.fn(async () => ({ status: "ok" as const, data: "<img src=\"data:image/png;base64,AA==\">" }));
+    const loadItemImages = vi.fn(async () => ({
+      status: "ok" as const,
+      data: '<img src="data:image/png;base64,AA==">',
+    }));
     const backend = createBackend(fakeCommands({ loadItemImages }));
     await expect(backend.loadItemImages(9)).resolves.toContain("data:image/png");
     expect(loadItemImages).toHaveBeenCalledWith(9);
@@ -121,7 +131,12 @@ describe("new commands", () => {
     const resolveConflict = vi.fn(async () => ({ status: "ok" as const, data: null }));
     const backend = createBackend(fakeCommands({ resolveConflict }));
     await backend.resolveConflict(4, { kind: "decide_again", action: "remove", reason_code: "spam", note: null });
-    expect(resolveConflict).toHaveBeenCalledWith(4, { kind: "decide_again", action: "remove", reason_code: "spam", note: null });
+    expect(resolveConflict).toHaveBeenCalledWith(4, {
+      kind: "decide_again",
+      action: "remove",
+      reason_code: "spam",
+      note: null,
+    });
   });
 });
 
@@ -139,6 +154,9 @@ describe("error mapping", () => {
     expect(toBackendError("other", original)).toBe(original);
   });
   it("serialises back to the AppError shape", () => {
-    expect(new BackendError("x", "conflict", "Changed elsewhere.").toAppError()).toEqual({ code: "conflict", message: "Changed elsewhere." });
+    expect(new BackendError("x", "conflict", "Changed elsewhere.").toAppError()).toEqual({
+      code: "conflict",
+      message: "Changed elsewhere.",
+    });
   });
 });

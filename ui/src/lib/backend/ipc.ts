@@ -24,7 +24,12 @@ type Unwrapped<F> = F extends (...args: infer A) => Promise<infer R> ? (...args:
 
 /** Every command, unwrapped; a decision's reason and note may be left out (null). */
 export type Backend = Omit<{ [K in keyof Commands]: Unwrapped<Commands[K]> }, "decideItem" | "decideItems"> & {
-  decideItem(itemId: number, action: DecisionAction, reasonCode?: string | null, note?: string | null): Promise<Decided>;
+  decideItem(
+    itemId: number,
+    action: DecisionAction,
+    reasonCode?: string | null,
+    note?: string | null,
+  ): Promise<Decided>;
   decideItems(
     itemIds: number[],
     action: DecisionAction,

@@ -1,12 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_JOB_FILTERS, canCancel, canRetry, describeJobQuery, failureChart, jobQueryFromFilters, niceCeiling } from "./jobs-logic";
+import {
+  EMPTY_JOB_FILTERS,
+  canCancel,
+  canRetry,
+  describeJobQuery,
+  failureChart,
+  jobQueryFromFilters,
+  niceCeiling,
+} from "./jobs-logic";
 
 const now = Date.parse("2026-11-24T12:30:00Z");
 
 describe("jobQueryFromFilters", () => {
   it("maps any to null and a preset to a lower bound", () => {
     expect(jobQueryFromFilters(EMPTY_JOB_FILTERS, now)).toEqual({ status: null, kind: null, from: null, to: null });
-    expect(jobQueryFromFilters({ ...EMPTY_JOB_FILTERS, status: "failed", kind: "build_report", range: "1h" }, now)).toEqual({
+    expect(
+      jobQueryFromFilters({ ...EMPTY_JOB_FILTERS, status: "failed", kind: "build_report", range: "1h" }, now),
+    ).toEqual({
       status: "failed",
       kind: "build_report",
       from: "2026-11-24T11:30:00.000Z",
@@ -14,8 +24,12 @@ describe("jobQueryFromFilters", () => {
     });
   });
   it("describes the query for a confirmation", () => {
-    expect(describeJobQuery({ status: "failed", kind: "build_report", from: null, to: null }, "Any time")).toBe("failed build_report jobs");
-    expect(describeJobQuery({ status: null, kind: null, from: "x", to: null }, "Last hour")).toBe("failed jobs (last hour)");
+    expect(describeJobQuery({ status: "failed", kind: "build_report", from: null, to: null }, "Any time")).toBe(
+      "failed build_report jobs",
+    );
+    expect(describeJobQuery({ status: null, kind: null, from: "x", to: null }, "Last hour")).toBe(
+      "failed jobs (last hour)",
+    );
   });
   it("knows which statuses can be retried or cancelled", () => {
     expect(canRetry("failed")).toBe(true);

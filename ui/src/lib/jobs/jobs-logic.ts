@@ -54,7 +54,12 @@ export function niceCeiling(max: number): number {
 export function failureChart(
   entries: CountEntry[],
   nowMs: number,
-  { hours = 48, width = 600, height = 120, gap = 2 }: { hours?: number; width?: number; height?: number; gap?: number } = {},
+  {
+    hours = 48,
+    width = 600,
+    height = 120,
+    gap = 2,
+  }: { hours?: number; width?: number; height?: number; gap?: number } = {},
 ): Chart {
   const hour = 3_600_000;
   const lastHour = Math.floor(nowMs / hour) * hour;

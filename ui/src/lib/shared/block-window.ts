@@ -160,7 +160,8 @@ export class BlockWindow<T> implements RowSource<T> {
           ? Math.max(page.total, page.offset + page.rows.length)
           : Math.max(this.total, BlockWindow.totalOf(page));
         if (next !== this.total) {
-          if (next > this.rows.length) this.rows.push(...new Array<T | undefined>(next - this.rows.length).fill(undefined));
+          if (next > this.rows.length)
+            this.rows.push(...new Array<T | undefined>(next - this.rows.length).fill(undefined));
           else this.rows.length = next;
           this.total = next;
         }

@@ -29,9 +29,7 @@ export function formatClock(iso: string | null | undefined, nowMs: number): stri
   if (Number.isNaN(then.getTime())) return "never";
   const now = new Date(nowMs);
   const sameDay =
-    then.getFullYear() === now.getFullYear() &&
-    then.getMonth() === now.getMonth() &&
-    then.getDate() === now.getDate();
+    then.getFullYear() === now.getFullYear() && then.getMonth() === now.getMonth() && then.getDate() === now.getDate();
   const pad = (n: number) => String(n).padStart(2, "0");
   const time = `${pad(then.getHours())}:${pad(then.getMinutes())}`;
   return sameDay ? time : `${then.getFullYear()}-${pad(then.getMonth() + 1)}-${pad(then.getDate())} ${time}`;

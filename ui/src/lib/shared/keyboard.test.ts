@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { isPaletteKey, triageCommandForKey, type KeyLike } from "./keyboard";
 
 const press = (key: string, extra: Partial<KeyLike> = {}): KeyLike => ({
-  key, ctrlKey: false, metaKey: false, altKey: false, target: { tagName: "BODY" } as unknown as EventTarget, ...extra,
+  key,
+  ctrlKey: false,
+  metaKey: false,
+  altKey: false,
+  target: { tagName: "BODY" } as unknown as EventTarget,
+  ...extra,
 });
 
 describe("triageCommandForKey", () => {
@@ -38,7 +43,11 @@ describe("triageCommandForKey", () => {
     for (const tagName of ["INPUT", "TEXTAREA", "SELECT"]) {
       expect(triageCommandForKey(press("a", { target: { tagName } as unknown as EventTarget }))).toBeNull();
     }
-    expect(triageCommandForKey(press("a", { target: { tagName: "DIV", isContentEditable: true } as unknown as EventTarget }))).toBeNull();
+    expect(
+      triageCommandForKey(
+        press("a", { target: { tagName: "DIV", isContentEditable: true } as unknown as EventTarget }),
+      ),
+    ).toBeNull();
   });
   it("leaves modified keys and unbound keys alone", () => {
     expect(triageCommandForKey(press("r", { ctrlKey: true }))).toBeNull();

@@ -50,7 +50,9 @@ export function nextItemReady(id: number, part: "dom" | "content"): void {
       performance.measure(`${NEXT_ITEM_MEASURE}:first-frame`, { start, end: firstFrame, detail });
       performance.measure(NEXT_ITEM_MEASURE, { start, end: painted, detail });
       // An upper bound: the start of the frame after it (at 60 Hz this alone waits up to 16.7 ms).
-      requestAnimationFrame(() => performance.measure(`${NEXT_ITEM_MEASURE}:next-frame`, { start, end: performance.now(), detail }));
+      requestAnimationFrame(() =>
+        performance.measure(`${NEXT_ITEM_MEASURE}:next-frame`, { start, end: performance.now(), detail }),
+      );
     });
   });
 }

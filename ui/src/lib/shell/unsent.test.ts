@@ -8,7 +8,9 @@ describe("describeUnsent", () => {
   it("says what would be lost in words", () => {
     expect(describeUnsent(none)).toBe("nothing");
     expect(describeUnsent({ ...none, decisions: 1 })).toBe("1 decision");
-    expect(describeUnsent({ ...none, decisions: 3, notes: 1, conflicts: 2 })).toBe("3 decisions, 1 note and 2 conflicts");
+    expect(describeUnsent({ ...none, decisions: 3, notes: 1, conflicts: 2 })).toBe(
+      "3 decisions, 1 note and 2 conflicts",
+    );
     expect(describeUnsent({ ...none, account_actions: 2, refused: 1 })).toBe("2 account actions and 1 refused action");
   });
 });
@@ -29,8 +31,12 @@ describe("refusedTitle", () => {
   it("names the action and its target", () => {
     expect(refusedTitle(entry)).toBe("Remove “Buy cheap watches”");
     expect(refusedTitle({ ...entry, target_label: null })).toBe("Remove “item 12”");
-    expect(refusedTitle({ ...entry, target_type: "account", target_id: 7, target_label: "member7", action: "note" })).toBe("Note on @member7");
-    expect(refusedTitle({ ...entry, target_type: "job", target_id: 3, target_label: "send_email", action: "retry" })).toBe("Retry job 3 (send_email)");
+    expect(
+      refusedTitle({ ...entry, target_type: "account", target_id: 7, target_label: "member7", action: "note" }),
+    ).toBe("Note on @member7");
+    expect(
+      refusedTitle({ ...entry, target_type: "job", target_id: 3, target_label: "send_email", action: "retry" }),
+    ).toBe("Retry job 3 (send_email)");
   });
 });
 

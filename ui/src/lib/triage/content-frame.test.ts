@@ -5,7 +5,9 @@ describe("buildContentSrcdoc", () => {
   const doc = buildContentSrcdoc("<p>hello</p>");
 
   it("starts with the doctype and the CSP meta, before any content", () => {
-    expect(doc.startsWith(`<!doctype html><meta http-equiv="Content-Security-Policy" content="${CONTENT_FRAME_CSP}">`)).toBe(true);
+    expect(
+      doc.startsWith(`<!doctype html><meta http-equiv="Content-Security-Policy" content="${CONTENT_FRAME_CSP}">`),
+    ).toBe(true);
     expect(doc.indexOf("Content-Security-Policy")).toBeLessThan(doc.indexOf("<p>hello</p>"));
   });
 

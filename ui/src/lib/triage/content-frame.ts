@@ -68,7 +68,11 @@ export type WantedFrame = { id: number; html: string };
  * when a frame already holds it, no frame changes. Frames are never reordered: moving an
  * iframe in the DOM reloads it.
  */
-export function assignSlots(slots: readonly FrameSlot[], wanted: readonly WantedFrame[], placeFirst = Infinity): FrameSlot[] {
+export function assignSlots(
+  slots: readonly FrameSlot[],
+  wanted: readonly WantedFrame[],
+  placeFirst = Infinity,
+): FrameSlot[] {
   const next = slots.map((slot) => ({ ...slot }));
   const unique = wanted.filter((w, i) => wanted.findIndex((other) => other.id === w.id) === i);
   const wantedIds = new Set(unique.map((w) => w.id));

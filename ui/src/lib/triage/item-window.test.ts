@@ -5,8 +5,17 @@ import { BLOCK_SIZE, ItemWindow } from "./item-window";
 
 function item(id: number): ItemSummary {
   return {
-    id, queue_id: 1, state: "open", version: 1, title: `Item ${id}`, author_username: "a",
-    report_count: 1, top_reason: null, created_at: "", updated_at: "", pending_action: null,
+    id,
+    queue_id: 1,
+    state: "open",
+    version: 1,
+    title: `Item ${id}`,
+    author_username: "a",
+    report_count: 1,
+    top_reason: null,
+    created_at: "",
+    updated_at: "",
+    pending_action: null,
   };
 }
 

@@ -56,7 +56,7 @@ export class ItemWindow extends BlockWindow<ItemSummary> {
    */
   step(from: number, direction: 1 | -1, count = 1): number {
     let index = from;
-    for (let left = count; left > 0; ) {
+    for (let left = count; left > 0;) {
       index += direction;
       if (index < 0 || index >= this.total) return -1;
       const row = this.rows[index];

@@ -58,7 +58,12 @@ describe("moveSelection", () => {
 
 describe("sortQueues", () => {
   const queue = (id: number, priority: number, open_count: number, name: string): QueueSummary => ({
-    id, slug: name.toLowerCase(), name, priority, open_count, oldest_open_at: null,
+    id,
+    slug: name.toLowerCase(),
+    name,
+    priority,
+    open_count,
+    oldest_open_at: null,
   });
   it("orders by priority, then open count, then name", () => {
     const sorted = sortQueues([queue(1, 1, 5, "B"), queue(2, 3, 1, "C"), queue(3, 1, 5, "A"), queue(4, 1, 9, "D")]);
@@ -87,23 +92,49 @@ describe("reasons, ranges and palette search", () => {
 });
 
 describe("retryWhileCacheBusy", () => {
-  const busy = Object.assign(new Error("The local cache could not be used: cache query failed: error returned from database: (code: 5) database is locked"), { code: "storage" });
+  const busy = Object.assign(
+    new Error(
+      "The local cache could not be used: cache query failed: error returned from database: (code: 5) database is locked",
+    ),
+    { code: "storage" },
+  );
   it("tries again while the cache is locked, then succeeds", async () => {
     const { retryWhileCacheBusy } = await import("./rules");
     let calls = 0;
-    const result = await retryWhileCacheBusy(async () => {
-      if (++calls < 3) throw busy;
-      return "queued";
-    }, [1, 1, 1], async () => {});
+    const result = await retryWhileCacheBusy(
+      async () => {
+        if (++calls < 3) throw busy;
+        return "queued";
+      },
+      [1, 1, 1],
+      async () => {},
+    );
     expect(result).toBe("queued");
     expect(calls).toBe(3);
   });
   it("gives up after the last delay, and never retries other errors", async () => {
     const { retryWhileCacheBusy } = await import("./rules");
-    await expect(retryWhileCacheBusy(async () => { throw busy; }, [1], async () => {})).rejects.toBe(busy);
+    await expect(
+      retryWhileCacheBusy(
+        async () => {
+          throw busy;
+        },
+        [1],
+        async () => {},
+      ),
+    ).rejects.toBe(busy);
     let calls = 0;
     const other = Object.assign(new Error("Item 3 is not open."), { code: "conflict" });
-    await expect(retryWhileCacheBusy(async () => { calls++; throw other; }, [1, 1], async () => {})).rejects.toBe(other);
+    await expect(
+      retryWhileCacheBusy(
+        async () => {
+          calls++;
+          throw other;
+        },
+        [1, 1],
+        async () => {},
+      ),
+    ).rejects.toBe(other);
     expect(calls).toBe(1);
   });
 });

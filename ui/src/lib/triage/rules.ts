@@ -89,8 +89,13 @@ export function idsBetween(rowAt: (index: number) => ItemSummary | undefined, fr
 export function matchesQuery(text: string, query: string): boolean {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return true;
-  const haystack = text.toLowerCase().split(/[^a-z0-9@#]+/).filter(Boolean);
-  return words.every((word) => haystack.some((candidate) => candidate.startsWith(word)) || text.toLowerCase().includes(word));
+  const haystack = text
+    .toLowerCase()
+    .split(/[^a-z0-9@#]+/)
+    .filter(Boolean);
+  return words.every(
+    (word) => haystack.some((candidate) => candidate.startsWith(word)) || text.toLowerCase().includes(word),
+  );
 }
 
 /**

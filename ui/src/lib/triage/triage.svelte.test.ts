@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Backend, DecisionAction, ItemDetail, ItemSummary, QueueSummary } from "../backend";
 import type { Toaster } from "./decisions.svelte";
+import { triageCommands } from "./palette";
 import { Triage } from "./triage.svelte";
 
 function item(id: number): ItemSummary {
@@ -150,7 +151,7 @@ describe("Triage", () => {
 
   it("offers the palette's triage commands for the item on screen", async () => {
     const { triage } = await started(2);
-    const labels = triage.paletteCommands(() => {}).map((command) => command.label);
+    const labels = triageCommands(triage, () => {}).map((command) => command.label);
     expect(labels).toContain("Approve this item");
     expect(labels).toContain("Select every loaded item by @odd");
     expect(labels).toContain("Go to Queue");

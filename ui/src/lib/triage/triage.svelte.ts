@@ -14,10 +14,9 @@ import { messageOf } from "../shared/format";
 import type { TriageCommand } from "../shared/keyboard";
 import { beginNextItem, markKey, nextItemReady } from "../shared/perf";
 import { afterPaint } from "../shared/schedule";
-import type { PaletteCommand } from "../shell/CommandPalette.svelte";
 import { Decisions, type Toaster } from "./decisions.svelte";
 import { ItemWindow } from "./item-window";
-import { DECISION_LABELS, SORTS, idsBetween, sortQueues } from "./rules";
+import { SORTS, idsBetween, sortQueues } from "./rules";
 
 /** Opening an item claims it once the moderator stays this long, so j/k never floods the outbox. */
 const CLAIM_DWELL_MS = 350;
@@ -478,64 +477,6 @@ export class Triage {
       default:
         return false;
     }
-  }
-
-  /** The palette's triage commands: decisions, selection, queues and orders. */
-  paletteCommands(openNote: () => void): PaletteCommand[] {
-    const list: PaletteCommand[] = [];
-    const target = this.selection.size > 0 ? `${this.selection.size} selected` : "this item";
-    for (const action of ["approve", "remove", "escalate", "ignore"] as DecisionAction[]) {
-      list.push({
-        id: `decide-${action}`,
-        group: "Decide",
-        label: `${DECISION_LABELS[action]} ${target}`,
-        hint: action.charAt(0),
-        run: () => this.decisions.decide(action),
-      });
-    }
-    const current = this.current;
-    list.push(
-      { id: "undo", group: "Decide", label: "Undo the last decision", hint: "u", run: () => void this.decisions.undo() },
-      { id: "note", group: "Decide", label: "Write a note for the next decision", hint: "n", run: openNote },
-      { id: "select", group: "Select", label: "Select or unselect this item", hint: "x", run: () => this.toggleSelect() },
-      {
-        id: "select-loaded",
-        group: "Select",
-        label: "Select the next 50 items",
-        keywords: "bulk flood many",
-        run: () => {
-          const from = Math.max(0, this.selectedIndex);
-          for (const id of idsBetween((i) => this.openRow(i), from, from + 49)) this.selection.add(id);
-        },
-      },
-      {
-        id: "select-author",
-        group: "Select",
-        label: current ? `Select every loaded item by @${current.author_username}` : "Select every loaded item by this author",
-        keywords: "bulk flood same author",
-        run: () => {
-          if (!current) return;
-          for (let i = 0; i < this.rows.total; i++) {
-            const row = this.openRow(i);
-            if (row?.author_username === current.author_username) this.selection.add(row.id);
-          }
-        },
-      },
-      { id: "clear-selection", group: "Select", label: "Clear the selection", hint: "Esc", run: () => this.selection.clear() },
-    );
-    for (const queue of this.queues) {
-      list.push({
-        id: `queue-${queue.id}`,
-        group: "Queue",
-        label: `Go to ${queue.name}`,
-        keywords: `${queue.open_count} open`,
-        run: () => void this.selectQueue(queue.id),
-      });
-    }
-    for (const option of SORTS) {
-      list.push({ id: `sort-${option.sort}`, group: "Sort", label: `Sort: ${option.label}`, run: () => void this.setSort(option.sort) });
-    }
-    return list;
   }
 
   // ---- when the lists are read again -------------------------------------------------
