@@ -63,9 +63,6 @@ class Account(models.Model):
     def __str__(self):
         return self.username
 
-    def effective_status(self, now=None) -> str:
-        return self.status
-
 
 # The name of Account before accounts were the product's users; kept for code (and the
 # desktop client's tests) that create items the old way.

@@ -391,3 +391,18 @@ def test_a_decision_moves_the_authors_account_in_the_accounts_feed(
     assert decided.status_code == 201
     changed = support_client.get(ACCOUNTS, {"updated_after": cursor}).json()
     assert [(a["id"], a["counts"]["removed_items"]) for a in changed["results"]] == [(author.id, 1)]
+
+
+def test_sessions_from_before_steward_are_indexed_once_and_then_end(
+    support_client, make_account, django_capture_on_commit_callbacks
+):
+    from steward.models import UserSession
+
+    account = make_account()
+    browser = signed_in(account)
+    UserSession.objects.all().delete()  # as if the session predates Steward
+    call_command("steward_index_sessions", verbosity=0)
+    assert UserSession.objects.filter(account=account).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        act(support_client, account, {"action": "force_logout"})
+    assert not is_signed_in(browser)

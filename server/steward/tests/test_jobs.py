@@ -206,3 +206,22 @@ def test_a_signal_handler_error_never_fails_the_product_task(admin_client, monke
     run_db_worker()
     assert DBTaskResult.objects.get(pk=job.task_id).status == TaskResultStatus.SUCCESSFUL
     assert Job.objects.get(pk=job.id).status == "succeeded"
+
+
+def test_the_sweep_records_an_outcome_a_signal_missed(admin_client, monkeypatch):
+    from django.core.management import call_command
+
+    from steward.jobs import recording
+
+    def down(*args, **kwargs):
+        raise RuntimeError("steward's database is down")
+
+    job = enqueue_job("import_members_csv", "username,email\nann\n")
+    with monkeypatch.context() as patch:
+        patch.setattr(recording, "record_finished", down)
+        run_db_worker()
+    assert Job.objects.get(pk=job.id).status == "running"
+    call_command("steward_sweep", "--skip-accounts", verbosity=0)
+    swept = Job.objects.get(pk=job.id)
+    assert swept.status == "failed"
+    assert swept.last_error == "ValueError: line 2: expected 2 columns, got 1"
