@@ -97,36 +97,3 @@ export function matchesQuery(text: string, query: string): boolean {
     (word) => haystack.some((candidate) => candidate.startsWith(word)) || text.toLowerCase().includes(word),
   );
 }
-
-/**
- * The engine's SQLite cache sometimes answers SQLITE_BUSY ("database is locked") when a
- * command's write meets the sync worker's (a Rust-side bug, reported). Such a failure
- * applied nothing (the outbox row and the optimistic change share one transaction), so
- * trying again is safe; any other error is final.
- */
-export function isCacheBusy(error: unknown): boolean {
-  const candidate = error as { code?: unknown; message?: unknown } | null;
-  return (
-    typeof candidate === "object" &&
-    candidate !== null &&
-    candidate.code === "storage" &&
-    typeof candidate.message === "string" &&
-    /database is locked|database table is locked|SQLITE_BUSY/i.test(candidate.message)
-  );
-}
-
-export async function retryWhileCacheBusy<T>(
-  run: () => Promise<T>,
-  delaysMs: readonly number[] = [15, 40, 100, 250],
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await run();
-    } catch (error) {
-      if (attempt >= delaysMs.length || !isCacheBusy(error)) throw error;
-      console.warn(`local cache busy, trying again in ${delaysMs[attempt]} ms`);
-      await sleep(delaysMs[attempt]);
-    }
-  }
-}
