@@ -5,32 +5,21 @@
 //  - the item changed but is still open (a newer version): the moderator decides again.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
-import { App, withScreenshotOnFailure } from "./support/app.mjs";
-import { adminClient } from "./support/admin.mjs";
-import { TestServer } from "./support/server.mjs";
-import { removeTemp, tempDir, waitFor } from "./support/util.mjs";
+import { withScreenshotOnFailure } from "../harness/app.mjs";
+import { waitFor } from "../harness/util.mjs";
+import { signedInApp } from "../harness/setup.mjs";
 
-let tmp;
+let started;
 let server;
 let app;
 let admin;
 
 before(async () => {
-  tmp = tempDir("conflict");
-  server = new TestServer({ tmp, name: "conflict", items: 60 });
-  await server.setUp();
-  app = await App.start({ serverUrl: server.url, dataDir: path.join(tmp, "app") });
-  await app.signIn({ serverUrl: server.url });
-  await app.waitForSynced();
-  admin = await adminClient(server.url);
+  started = await signedInApp("conflict", { items: 60, synced: true, admin: true });
+  ({ server, app, admin } = started);
 });
 
-after(async () => {
-  await app?.stop();
-  await server?.stop();
-  removeTemp(tmp);
-});
+after(() => started?.stop());
 
 async function openConflicts() {
   await (await app.$("status-conflicts")).click();

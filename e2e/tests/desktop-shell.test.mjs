@@ -5,31 +5,28 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { spawn } from "node:child_process";
-import { App, withScreenshotOnFailure } from "./support/app.mjs";
-import { TestServer } from "./support/server.mjs";
-import { repo, removeTemp, tempDir, waitFor } from "./support/util.mjs";
+import { App, withScreenshotOnFailure } from "../harness/app.mjs";
+import { repo, waitFor } from "../harness/util.mjs";
+import { signedInApp } from "../harness/setup.mjs";
 
 const application = path.resolve(repo, process.env.APP_BIN ?? "target/debug/steward");
 
+let started;
 let tmp;
 let server;
 let app;
 let env;
 
 before(async () => {
-  tmp = tempDir("desktop-shell");
-  server = new TestServer({ tmp, name: "desktop-shell", items: 10 });
-  await server.setUp();
   // Its own config dir, where the window-state plugin keeps the window's size and place.
-  env = { XDG_CONFIG_HOME: path.join(tmp, "config") };
-  app = await App.start({ serverUrl: server.url, dataDir: path.join(tmp, "app"), env });
-  await app.signIn({ serverUrl: server.url });
+  started = await signedInApp("desktop-shell", { items: 10, env: (dir) => (env = { XDG_CONFIG_HOME: path.join(dir, "config") }) });
+  ({ tmp, server, app } = started);
 });
 
 after(async () => {
+  // The test starts the app again; the one it started last is `app`.
   await app?.stop();
-  await server?.stop();
-  removeTemp(tmp);
+  await started?.stop();
 });
 
 test("a second launch hands over to the running window and exits", withScreenshotOnFailure(() => app, "single-instance", async () => {

@@ -4,12 +4,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import path from "node:path";
-import { App, withScreenshotOnFailure } from "./support/app.mjs";
-import { TestServer } from "./support/server.mjs";
-import { removeTemp, sleep, tempDir, waitFor } from "./support/util.mjs";
+import { withScreenshotOnFailure } from "../harness/app.mjs";
+import { sleep, waitFor } from "../harness/util.mjs";
+import { signedInApp } from "../harness/setup.mjs";
 
-let tmp;
+let started;
 let server;
 let app;
 let listener;
@@ -28,9 +27,6 @@ before(async () => {
   listenerPort = listener.address().port;
   const origin = `http://127.0.0.1:${listenerPort}`;
 
-  tmp = tempDir("hostile");
-  server = new TestServer({ tmp, name: "hostile", items: 30 });
-  await server.setUp();
   const body = [
     "<p>Canary body</p>",
     "<script>window.parent.__canary=1;window.__canary=1</script>",
@@ -45,7 +41,8 @@ before(async () => {
     `<object data="${origin}/object"></object><video src="${origin}/video.mp4" autoplay></video>`,
   ].join("");
   // The oldest open item of the most urgent queue: the first one the app shows.
-  server.shell(
+  const prepare = (server) =>
+    server.shell(
     "from datetime import timedelta; from django.utils import timezone; " +
     "from steward.models import Item, Member, Queue; " +
     "queue = Queue.objects.order_by('-priority').first(); author = Member.objects.order_by('id').first(); " +
@@ -53,15 +50,13 @@ before(async () => {
     `Item.objects.create(queue=queue, author=author, title=${JSON.stringify(CANARY_TITLE)}, body_html=${JSON.stringify(body)}, ` +
     "state='open', version=1, created_at=t, updated_at=timezone.now())",
   );
-  app = await App.start({ serverUrl: server.url, dataDir: path.join(tmp, "app") });
-  await app.signIn({ serverUrl: server.url });
+  started = await signedInApp("hostile", { items: 30, prepare });
+  ({ server, app } = started);
 });
 
 after(async () => {
-  await app?.stop();
-  await server?.stop();
+  await started?.stop();
   await new Promise((resolve) => listener?.close(resolve));
-  removeTemp(tmp);
 });
 
 const frameSelector = '[data-testid="item-content"]';

@@ -1,50 +1,33 @@
 // The jobs dashboard against the real server and its db_worker: a seeded build_report job
 // that failed with a TimeoutError shows its traceback, a retry from the app goes through
 // the outbox, the worker runs it, and the list shows it succeeded. The data-testid scheme
-// is documented at the top of support.test.mjs.
+// is documented at the top of accounts-audit.test.mjs.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
-import { App, withScreenshotOnFailure } from "./support/app.mjs";
-import { adminClient } from "./support/admin.mjs";
-import { ADMIN, ADMIN_PASSWORD, PASSWORD, TestServer } from "./support/server.mjs";
-import { freePort, removeTemp, tempDir, waitFor } from "./support/util.mjs";
+import { withScreenshotOnFailure } from "../harness/app.mjs";
+import { ADMIN, ADMIN_PASSWORD } from "../harness/server.mjs";
+import { waitFor } from "../harness/util.mjs";
+import { signedInApp } from "../harness/setup.mjs";
 
-/** The shared test server, seeded with jobs in every status (failed ones included). */
-class JobsServer extends TestServer {
-  async setUp() {
-    this.manage("migrate", "--noinput");
-    this.manage("seed_demo", "--items", String(this.items), "--jobs", "30", "--password", PASSWORD);
-    this.port = await freePort();
-    await this.start();
-  }
-
-  /** Runs every queued task once (django-tasks' database worker), then returns. */
-  runWorkerBatch() {
-    return this.manage("db_worker", "--batch", "--no-startup-delay", "--no-reload");
-  }
-}
-
-let tmp;
+let started;
 let server;
 let app;
 let admin;
 
 before(async () => {
-  tmp = tempDir("jobs");
-  server = new JobsServer({ tmp, name: "jobs", items: 30 });
-  await server.setUp();
-  admin = await adminClient(server.url);
-  app = await App.start({ serverUrl: server.url, dataDir: path.join(tmp, "app") });
-  await app.signIn({ serverUrl: server.url, username: ADMIN, password: ADMIN_PASSWORD });
-  await app.waitForSynced();
+  // Seeded with jobs in every status (failed ones included).
+  started = await signedInApp("jobs", {
+    items: 30,
+    seed: ["--jobs", "30"],
+    admin: true,
+    username: ADMIN,
+    password: ADMIN_PASSWORD,
+    synced: true,
+  });
+  ({ server, app, admin } = started);
 });
 
-after(async () => {
-  await app?.stop();
-  await server?.stop();
-  removeTemp(tmp);
-});
+after(() => started?.stop());
 
 async function jobRows() {
   return app.browser.execute(() =>

@@ -3,30 +3,21 @@
 // outage do not apply anything twice.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
-import { App, withScreenshotOnFailure } from "./support/app.mjs";
-import { adminClient } from "./support/admin.mjs";
-import { TestServer } from "./support/server.mjs";
-import { removeTemp, sleep, tempDir, waitFor } from "./support/util.mjs";
+import { withScreenshotOnFailure } from "../harness/app.mjs";
+import { adminClient } from "../harness/admin.mjs";
+import { sleep, waitFor } from "../harness/util.mjs";
+import { signedInApp } from "../harness/setup.mjs";
 
-let tmp;
+let started;
 let server;
 let app;
 
 before(async () => {
-  tmp = tempDir("offline");
-  server = new TestServer({ tmp, name: "offline", items: 60 });
-  await server.setUp();
-  app = await App.start({ serverUrl: server.url, dataDir: path.join(tmp, "app") });
-  await app.signIn({ serverUrl: server.url });
-  await app.waitForSynced();
+  started = await signedInApp("offline", { items: 60, synced: true });
+  ({ server, app } = started);
 });
 
-after(async () => {
-  await app?.stop();
-  await server?.stop();
-  removeTemp(tmp);
-});
+after(() => started?.stop());
 
 test("decisions made offline reach the server exactly once after it comes back", withScreenshotOnFailure(() => app, "offline", async () => {
   await server.stop();

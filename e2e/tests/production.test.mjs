@@ -2,29 +2,21 @@
 // there (a removal, any bulk decision) ask first, naming production and the count.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
-import { App, withScreenshotOnFailure } from "./support/app.mjs";
-import { adminClient } from "./support/admin.mjs";
-import { TestServer } from "./support/server.mjs";
-import { removeTemp, tempDir, waitFor } from "./support/util.mjs";
+import { withScreenshotOnFailure } from "../harness/app.mjs";
+import { adminClient } from "../harness/admin.mjs";
+import { waitFor } from "../harness/util.mjs";
+import { signedInApp } from "../harness/setup.mjs";
 
-let tmp;
+let started;
 let server;
 let app;
 
 before(async () => {
-  tmp = tempDir("production");
-  server = new TestServer({ tmp, name: "production", items: 40 });
-  await server.setUp();
-  app = await App.start({ serverUrl: server.url, dataDir: path.join(tmp, "app") });
-  await app.signIn({ serverUrl: server.url });
+  started = await signedInApp("production", { items: 40 });
+  ({ server, app } = started);
 });
 
-after(async () => {
-  await app?.stop();
-  await server?.stop();
-  removeTemp(tmp);
-});
+after(() => started?.stop());
 
 test("a production profile is marked, and removals and bulk decisions there confirm first", withScreenshotOnFailure(() => app, "production", async () => {
   assert.equal(await app.attr('[data-testid="env-badge"]', "data-production"), "false");

@@ -4,32 +4,25 @@
 // must still select and copy, and each screen shows its own keys.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
-import { App, withScreenshotOnFailure } from "./support/app.mjs";
-import { adminClient } from "./support/admin.mjs";
-import { RealInput, clearClipboard, clipboardText } from "./support/real-input.mjs";
-import { ADMIN, ADMIN_PASSWORD, TestServer } from "./support/server.mjs";
-import { removeTemp, tempDir, waitFor } from "./support/util.mjs";
+import { withScreenshotOnFailure } from "../harness/app.mjs";
+import { adminClient } from "../harness/admin.mjs";
+import { RealInput, clearClipboard, clipboardText } from "../harness/real-input.mjs";
+import { ADMIN, ADMIN_PASSWORD } from "../harness/server.mjs";
+import { waitFor } from "../harness/util.mjs";
+import { signedInApp } from "../harness/setup.mjs";
 
-let tmp;
+let started;
 let server;
 let app;
 let real;
 
 before(async () => {
-  tmp = tempDir("real-input");
-  server = new TestServer({ tmp, name: "real-input", items: 40 });
-  await server.setUp();
-  app = await App.start({ serverUrl: server.url, dataDir: path.join(tmp, "app") });
-  await app.signIn({ serverUrl: server.url, username: ADMIN, password: ADMIN_PASSWORD });
+  started = await signedInApp("real-input", { items: 40, username: ADMIN, password: ADMIN_PASSWORD });
+  ({ server, app } = started);
   real = new RealInput(app.browser);
 });
 
-after(async () => {
-  await app?.stop();
-  await server?.stop();
-  removeTemp(tmp);
-});
+after(() => started?.stop());
 
 const CONTENT = '[data-testid="item-content"]';
 

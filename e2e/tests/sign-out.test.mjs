@@ -4,32 +4,25 @@
 // refusals kept with what the moderator wrote, and as the screens the new role allows.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
-import { App, withScreenshotOnFailure } from "./support/app.mjs";
-import { adminClient } from "./support/admin.mjs";
-import { RealInput } from "./support/real-input.mjs";
-import { ADMIN, ADMIN_PASSWORD, MODERATOR, TestServer } from "./support/server.mjs";
-import { removeTemp, tempDir, waitFor } from "./support/util.mjs";
+import { withScreenshotOnFailure } from "../harness/app.mjs";
+import { adminClient } from "../harness/admin.mjs";
+import { RealInput } from "../harness/real-input.mjs";
+import { ADMIN, ADMIN_PASSWORD, MODERATOR } from "../harness/server.mjs";
+import { waitFor } from "../harness/util.mjs";
+import { signedInApp } from "../harness/setup.mjs";
 
-let tmp;
+let started;
 let server;
 let app;
 let real;
 
 before(async () => {
-  tmp = tempDir("sign-out");
-  server = new TestServer({ tmp, name: "sign-out", items: 60 });
-  await server.setUp();
-  app = await App.start({ serverUrl: server.url, dataDir: path.join(tmp, "app") });
-  await app.signIn({ serverUrl: server.url });
+  started = await signedInApp("sign-out", { items: 60 });
+  ({ server, app } = started);
   real = new RealInput(app.browser);
 });
 
-after(async () => {
-  await app?.stop();
-  await server?.stop();
-  removeTemp(tmp);
-});
+after(() => started?.stop());
 
 const onSignInScreen = () => app.browser.execute(() => document.querySelector('[data-testid="signin-submit"]') !== null);
 

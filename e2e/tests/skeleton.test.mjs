@@ -14,17 +14,16 @@
 //   status:    status-bar, status-online (data-state = online|offline|syncing|unknown),
 //              status-pending (data-count), status-conflicts, status-last-sync, sync-now
 //
-// Environment: as for every e2e test (tests/support/app.mjs and server.mjs).
+// Environment: as for every e2e test (harness/app.mjs and server.mjs).
 // The app needs a display (Xvfb) and a Secret Service on the session bus; CI provides both.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
-import { App } from "./support/app.mjs";
-import { adminClient } from "./support/admin.mjs";
-import { MODERATOR, PASSWORD, TestServer } from "./support/server.mjs";
-import { removeTemp, tempDir, waitFor } from "./support/util.mjs";
+import { adminClient } from "../harness/admin.mjs";
+import { MODERATOR, PASSWORD } from "../harness/server.mjs";
+import { waitFor } from "../harness/util.mjs";
+import { signedInApp } from "../harness/setup.mjs";
 
-let tmp;
+let started;
 let server;
 let serverUrl;
 let app;
@@ -34,19 +33,14 @@ const byTestId = (id) => browser.$(`[data-testid="${id}"]`);
 const screenshot = (name) => app.screenshot(name);
 
 before(async () => {
-  tmp = tempDir("skeleton");
-  server = new TestServer({ tmp, name: "skeleton", items: 40 });
-  await server.setUp();
+  // Not signed in: signing in is what this test does.
+  started = await signedInApp("skeleton", { items: 40, signIn: false });
+  ({ server, app } = started);
   serverUrl = server.url;
-  app = await App.start({ serverUrl, dataDir: path.join(tmp, "app") });
   browser = app.browser;
 });
 
-after(async () => {
-  await app?.stop();
-  await server?.stop();
-  removeTemp(tmp);
-});
+after(() => started?.stop());
 
 test("moderator signs in, approves the first item, and the server records one approval", async () => {
   try {

@@ -3,29 +3,21 @@
 // Every decision must be on the server exactly once, with the action the keys chose.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
-import { App, withScreenshotOnFailure } from "./support/app.mjs";
-import { adminClient } from "./support/admin.mjs";
-import { TestServer } from "./support/server.mjs";
-import { removeTemp, tempDir, waitFor } from "./support/util.mjs";
+import { withScreenshotOnFailure } from "../harness/app.mjs";
+import { adminClient } from "../harness/admin.mjs";
+import { waitFor } from "../harness/util.mjs";
+import { signedInApp } from "../harness/setup.mjs";
 
-let tmp;
+let started;
 let server;
 let app;
 
 before(async () => {
-  tmp = tempDir("keyboard");
-  server = new TestServer({ tmp, name: "keyboard", items: 120 });
-  await server.setUp();
-  app = await App.start({ serverUrl: server.url, dataDir: path.join(tmp, "app") });
-  await app.signIn({ serverUrl: server.url });
+  started = await signedInApp("keyboard", { items: 120 });
+  ({ server, app } = started);
 });
 
-after(async () => {
-  await app?.stop();
-  await server?.stop();
-  removeTemp(tmp);
-});
+after(() => started?.stop());
 
 /** The text the content frame shows, read inside the sandboxed frame. */
 async function frameText() {

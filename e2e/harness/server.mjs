@@ -14,11 +14,15 @@ export const ADMIN = process.env.E2E_ADMIN_USER ?? "admin";
 export const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? PASSWORD;
 
 export class TestServer {
-  /** @param {{tmp: string, name: string, items?: number}} options */
-  constructor({ tmp, name, items = 40 }) {
+  /**
+   * @param {{tmp: string, name: string, items?: number, seed?: string[]}} options `seed`:
+   *   more seed_demo arguments (`["--jobs", "30"]`).
+   */
+  constructor({ tmp, name, items = 40, seed = [] }) {
     this.tmp = tmp;
     this.name = name;
     this.items = items;
+    this.seed = seed;
     this.process = null;
     this.port = null;
   }
@@ -53,9 +57,14 @@ export class TestServer {
   /** Migrates and seeds once, then serves. */
   async setUp() {
     this.manage("migrate", "--noinput");
-    this.manage("seed_demo", "--items", String(this.items), "--password", PASSWORD);
+    this.manage("seed_demo", "--items", String(this.items), ...this.seed, "--password", PASSWORD);
     this.port = await freePort();
     await this.start();
+  }
+
+  /** Runs every queued task once (django-tasks' database worker), then returns. */
+  runWorkerBatch() {
+    return this.manage("db_worker", "--batch", "--no-startup-delay", "--no-reload");
   }
 
   async start() {

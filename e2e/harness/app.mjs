@@ -1,6 +1,6 @@
 // The built Steward app under tauri-driver (WebKitWebDriver), one session per test file.
 //
-// data-testid scheme used by the UI (ui/src/lib/components/*.svelte):
+// data-testid scheme used by the UI (ui/src/lib/shell, ui/src/lib/triage):
 //   sign-in:   signin-server-url, signin-username, signin-password, signin-submit, signin-error
 //   top bar:   env-badge (data-production), profile-menu, theme-toggle, open-palette, open-help
 //   queues:    queue-list, queue-item (data-queue-id), queue-open-count
@@ -88,9 +88,12 @@ export class App {
     this.driver = driver;
   }
 
-  /** Starts tauri-driver and the app with its own data directory, pointed at `serverUrl`. */
-  static async start({ serverUrl, dataDir, env = {} }) {
-    for (const [what, file] of [["app binary (APP_BIN)", application], ["tauri-driver (TAURI_DRIVER)", tauriDriverBin]]) {
+  /**
+   * Starts tauri-driver and the app with its own data directory, pointed at `serverUrl`.
+   * `application`: another build than APP_BIN's (bench/ui-latency compares builds).
+   */
+  static async start({ serverUrl, dataDir, env = {}, application: binary = application }) {
+    for (const [what, file] of [["app binary (APP_BIN)", binary], ["tauri-driver (TAURI_DRIVER)", tauriDriverBin]]) {
       if (!fs.existsSync(file)) throw new Error(`${what} not found at ${file}`);
     }
     fs.mkdirSync(dataDir, { recursive: true });
@@ -118,7 +121,7 @@ export class App {
         // Once: a session that did not come in a minute will not come (wdio retries 3 times by default).
         connectionRetryTimeout: 60_000,
         connectionRetryCount: 0,
-        capabilities: { "tauri:options": { application }, "wdio:enforceWebDriverClassic": true },
+        capabilities: { "tauri:options": { application: binary }, "wdio:enforceWebDriverClassic": true },
       });
       return new App(browser, driver);
     } catch (error) {

@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const repo = path.resolve(here, "..", "..", "..");
+export const repo = path.resolve(here, "..", "..");
 export const artifacts = path.join(repo, "e2e", "artifacts");
 fs.mkdirSync(artifacts, { recursive: true });
 
