@@ -6,10 +6,9 @@ use std::time::Duration;
 use steward_core::{
     AccountAction, AccountDetail, AccountNote, AccountSummary, AppError, AuditQuery, ErrorCode,
 };
-use steward_store::NewAction;
 
 use crate::triage::check_reason_and_note;
-use crate::{Engine, records, session};
+use crate::{DueAction, Engine, records, session};
 
 impl Engine {
     /// Accounts matching `query`: from the server when it answers (refreshing the cache),
@@ -119,20 +118,10 @@ impl Engine {
         if action == AccountAction::Suspend {
             args["duration_hours"] = serde_json::json!(duration_hours);
         }
-        let (group, now, key) = self.new_action_ids();
+        let due = DueAction::new();
         active
             .store
-            .enqueue_account_action(
-                account_id,
-                action,
-                &args,
-                &NewAction {
-                    group_id: &group,
-                    now: &now,
-                    not_before: &now,
-                },
-                &key,
-            )
+            .enqueue_account_action(account_id, action, &args, &due.action(), &due.key)
             .await?;
         tracing::info!(
             account_id,
@@ -157,19 +146,15 @@ impl Engine {
             ));
         }
         let active = self.require_active().await?;
-        let (group, now, key) = self.new_action_ids();
+        let due = DueAction::new();
         active
             .store
             .enqueue_account_note(
                 account_id,
                 body,
                 &active.user().username,
-                &NewAction {
-                    group_id: &group,
-                    now: &now,
-                    not_before: &now,
-                },
-                &key,
+                &due.action(),
+                &due.key,
             )
             .await?;
         active.after_local_change().await;

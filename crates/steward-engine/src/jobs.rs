@@ -6,9 +6,8 @@ use std::time::Duration;
 use steward_core::{
     AppError, ErrorCode, JobAction, JobBulkOutcome, JobDetail, JobPage, JobQuery, JobStats,
 };
-use steward_store::NewAction;
 
-use crate::{Engine, records};
+use crate::{DueAction, Engine, records};
 
 impl Engine {
     pub async fn list_jobs(
@@ -54,19 +53,12 @@ impl Engine {
             ));
         }
         let active = self.require_active().await?;
-        let (group, now, _) = self.new_action_ids();
+        let due = DueAction::new();
         let (queued, skipped) = active
             .store
-            .enqueue_job_actions(
-                job_ids,
-                action,
-                &NewAction {
-                    group_id: &group,
-                    now: &now,
-                    not_before: &now,
-                },
-                || uuid::Uuid::new_v4().to_string(),
-            )
+            .enqueue_job_actions(job_ids, action, &due.action(), || {
+                uuid::Uuid::new_v4().to_string()
+            })
             .await?;
         tracing::info!(
             queued = queued.len(),

@@ -167,13 +167,30 @@ impl Engine {
             .clone()
             .ok_or_else(AppError::not_signed_in)
     }
+}
 
-    /// A new group id, the time, and an idempotency key, for one user action.
-    pub(crate) fn new_action_ids(&self) -> (String, String, String) {
-        (
-            uuid::Uuid::new_v4().to_string(),
-            records::now(),
-            uuid::Uuid::new_v4().to_string(),
-        )
+/// One user action that is due at once (no undo window: claims, account and job
+/// actions): a new group, the time, and an idempotency key for its outbox row.
+pub(crate) struct DueAction {
+    group: String,
+    now: String,
+    pub key: String,
+}
+
+impl DueAction {
+    pub(crate) fn new() -> Self {
+        Self {
+            group: uuid::Uuid::new_v4().to_string(),
+            now: records::now(),
+            key: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    pub(crate) fn action(&self) -> steward_store::NewAction<'_> {
+        steward_store::NewAction {
+            group_id: &self.group,
+            now: &self.now,
+            not_before: &self.now,
+        }
     }
 }

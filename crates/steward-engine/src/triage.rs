@@ -9,7 +9,7 @@ use steward_core::{
 };
 use steward_store::{NewAction, OutboxKind, Store};
 
-use crate::{Engine, images, records, sanitize_html};
+use crate::{DueAction, Engine, images, records, sanitize_html};
 
 /// The longest note and reason code the server takes (its request serializers): checked
 /// before an action is queued, so a long note is refused while the user still has it in
@@ -223,21 +223,9 @@ pub(crate) async fn queue_claim(
     me: &str,
     claim_until: &str,
 ) -> Result<(), AppError> {
-    let now = records::now();
-    let group = uuid::Uuid::new_v4().to_string();
+    let due = DueAction::new();
     Ok(store
-        .enqueue_claim(
-            item_id,
-            kind,
-            me,
-            claim_until,
-            &NewAction {
-                group_id: &group,
-                now: &now,
-                not_before: &now,
-            },
-            &uuid::Uuid::new_v4().to_string(),
-        )
+        .enqueue_claim(item_id, kind, me, claim_until, &due.action(), &due.key)
         .await?)
 }
 
