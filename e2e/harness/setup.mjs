@@ -2,15 +2,15 @@
 import path from "node:path";
 import { adminClient } from "./admin.mjs";
 import { App } from "./app.mjs";
-import { MODERATOR, PASSWORD, TestServer } from "./server.mjs";
+import { ADMIN, ADMIN_PASSWORD, MODERATOR, PASSWORD, TestServer } from "./server.mjs";
 import { removeTemp, tempDir } from "./util.mjs";
 
 /**
  * Starts a server seeded with `items` items (and `seed`, more seed_demo arguments), lets
  * `prepare(server)` change it, starts the app with its own data directory (and `env`, or
  * `env(tmp)` for variables that name a place in the test's directory),
- * signs in as `username` unless `signIn` is false, and waits for the first sync to drain
- * when `synced`. `admin` adds an HTTP client signed in as the seeded admin. `stop()` ends
+ * signs in as `username` (the seeded admin with `asAdmin`) unless `signIn` is false, and
+ * waits for the first sync to drain when `synced`. `admin` adds an HTTP client signed in as the seeded admin. `stop()` ends
  * the app and the server and removes their files, also after a failed start.
  *
  * @returns {Promise<{tmp: string, server: TestServer, app: App, admin: object | null, stop: () => Promise<void>}>}
@@ -20,8 +20,9 @@ export async function signedInApp(name, options = {}) {
     items = 40,
     seed = [],
     prepare,
-    username = MODERATOR,
-    password = PASSWORD,
+    asAdmin = false,
+    username = asAdmin ? ADMIN : MODERATOR,
+    password = asAdmin ? ADMIN_PASSWORD : PASSWORD,
     env = {},
     signIn = true,
     synced = false,

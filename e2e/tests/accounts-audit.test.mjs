@@ -33,7 +33,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { withScreenshotOnFailure } from "../harness/app.mjs";
-import { ADMIN, ADMIN_PASSWORD, PASSWORD } from "../harness/server.mjs";
+import { PASSWORD } from "../harness/server.mjs";
 import { waitFor } from "../harness/util.mjs";
 import { signedInApp } from "../harness/setup.mjs";
 
@@ -52,8 +52,7 @@ before(async () => {
     // A log big enough that only a virtualized list and an indexed search keep up.
     prepare: (server) => server.manage("seed_demo", "--audit", String(AUDIT_EVENTS), "--password", PASSWORD),
     admin: true,
-    username: ADMIN,
-    password: ADMIN_PASSWORD,
+    asAdmin: true,
     synced: true,
   });
   ({ server, app, admin } = started);
@@ -67,6 +66,22 @@ async function type(testId, text) {
   await field.waitForDisplayed({ timeout: 10_000 });
   await field.clearValue();
   await field.setValue(text);
+}
+
+/** Finds `member` on the Accounts screen by their username and opens their detail. */
+async function openAccount(member) {
+  await (await app.$("nav-accounts")).click();
+  await type("account-search", member.username);
+  // Wait for the search's own answer: a click on a row of the first, unfiltered list can
+  // land on empty space once the filtered list replaces it.
+  await waitFor("the search to list only the member", async () => {
+    const texts = await app.browser.execute(() =>
+      [...document.querySelectorAll('[data-testid="account-row"]')].map((row) => row.textContent ?? ""),
+    );
+    return texts.length > 0 && texts.every((text) => text.includes(member.username));
+  }, 15_000, 100);
+  await (await app.browser.$(`[data-testid="account-row"][data-account-id="${member.id}"]`)).click();
+  await waitFor("the account's detail", async () => (await app.text('[data-testid="account-name"]')) === (member.display_name || member.username), 10_000, 100);
 }
 
 async function rowIds(selector, attribute) {
@@ -83,18 +98,7 @@ test("suspend an account for 24 h with a reason and see it in the audit log", wi
   assert.ok(member, "the seed has an active member");
   suspended = member;
 
-  await (await app.$("nav-accounts")).click();
-  await type("account-search", member.username);
-  // Wait for the search's own answer: a click on a row of the first, unfiltered list can
-  // land on empty space once the filtered list replaces it.
-  await waitFor("the search to list only the member", async () => {
-    const texts = await app.browser.execute(() =>
-      [...document.querySelectorAll('[data-testid="account-row"]')].map((row) => row.textContent ?? ""),
-    );
-    return texts.length > 0 && texts.every((text) => text.includes(member.username));
-  }, 15_000, 100);
-  await (await app.browser.$(`[data-testid="account-row"][data-account-id="${member.id}"]`)).click();
-  await waitFor("the account's detail", async () => (await app.text('[data-testid="account-name"]')) === (member.display_name || member.username), 10_000, 100);
+  await openAccount(member);
   assert.equal(await app.attr('[data-testid="account-status"]', "data-status"), "active");
 
   await (await app.$("account-action-suspend")).click();
@@ -206,16 +210,7 @@ test("an action the server refuses with 403 is kept as refused, and the screens 
   const member = members.results.find((account) => account.id !== suspended.id && account.status === "active");
   assert.ok(member, "another active member");
 
-  await (await app.$("nav-accounts")).click();
-  await type("account-search", member.username);
-  await waitFor("the search to list only the member", async () => {
-    const texts = await app.browser.execute(() =>
-      [...document.querySelectorAll('[data-testid="account-row"]')].map((row) => row.textContent ?? ""),
-    );
-    return texts.length > 0 && texts.every((text) => text.includes(member.username));
-  }, 15_000, 100);
-  await (await app.browser.$(`[data-testid="account-row"][data-account-id="${member.id}"]`)).click();
-  await waitFor("the member's detail", async () => (await app.text('[data-testid="account-name"]')) === (member.display_name || member.username), 10_000, 100);
+  await openAccount(member);
 
   // The app still holds the admin's permissions; the server no longer grants them.
   server.shell(

@@ -5,7 +5,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { withScreenshotOnFailure } from "../harness/app.mjs";
-import { ADMIN, ADMIN_PASSWORD } from "../harness/server.mjs";
 import { waitFor } from "../harness/util.mjs";
 import { signedInApp } from "../harness/setup.mjs";
 
@@ -20,8 +19,7 @@ before(async () => {
     items: 30,
     seed: ["--jobs", "30"],
     admin: true,
-    username: ADMIN,
-    password: ADMIN_PASSWORD,
+    asAdmin: true,
     synced: true,
   });
   ({ server, app, admin } = started);

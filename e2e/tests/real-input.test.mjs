@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { withScreenshotOnFailure } from "../harness/app.mjs";
 import { adminClient } from "../harness/admin.mjs";
 import { RealInput, clearClipboard, clipboardText } from "../harness/real-input.mjs";
-import { ADMIN, ADMIN_PASSWORD } from "../harness/server.mjs";
 import { waitFor } from "../harness/util.mjs";
 import { signedInApp } from "../harness/setup.mjs";
 
@@ -17,7 +16,7 @@ let app;
 let real;
 
 before(async () => {
-  started = await signedInApp("real-input", { items: 40, username: ADMIN, password: ADMIN_PASSWORD });
+  started = await signedInApp("real-input", { items: 40, asAdmin: true });
   ({ server, app } = started);
   real = new RealInput(app.browser);
 });
