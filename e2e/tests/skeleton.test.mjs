@@ -2,7 +2,7 @@
 // `npm --prefix ui run tauri -- build --debug --no-bundle`), driven through tauri-driver
 // and WebKitWebDriver, against a real Django server with seed data. Nothing is mocked.
 //
-// data-testid scheme used by the UI (ui/src/lib/components/*.svelte):
+// data-testid scheme used by the UI (ui/src/lib/shell and ui/src/lib/triage):
 //   sign-in:   signin-server-url, signin-username, signin-password, signin-submit,
 //              signin-error (with data-error-code = AppError.code), signin-reason
 //   top bar:   env-badge (data-production="true" on production), sign-out
