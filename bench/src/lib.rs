@@ -99,7 +99,7 @@ pub fn item(rng: &mut Rng, id: i64) -> ItemRecord {
         version: 1,
         title,
         body_html: body,
-        author_id: 1 + (rng.next_u64() % 5000) as i64,
+        author_id: Some(1 + (rng.next_u64() % 5000) as i64),
         author_username: format!("member{:04}", rng.next_u64() % 5000),
         author_status: "active".into(),
         reports_json: format!(
@@ -112,6 +112,11 @@ pub fn item(rng: &mut Rng, id: i64) -> ItemRecord {
         claim_expires_at: None,
         created_at: format!("2026-11-01T{hour:02}:{minute:02}:00.000Z"),
         updated_at: format!("2026-11-01T{hour:02}:{minute:02}:00.000Z"),
+        // As the server sends it (forum posts have UUID keys), so the bench stores what
+        // the sync stores.
+        object_json: Some(format!(
+            r#"{{"type":"forum.post","label":"post","key":"{id:08x}-0000-4000-8000-000000000000","url":"https://forum.example/posts/{id}","deleted":false}}"#
+        )),
     }
 }
 

@@ -324,3 +324,17 @@ pub async fn retry_matching_jobs(
 pub fn set_content_focus(focus: State<'_, crate::content_keys::ContentFocus>, focused: bool) {
     focus.set(focused);
 }
+
+/// Opens the item's object on the product's public site in the system browser; the engine
+/// hands out only http(s) links from the cache, never a URL from the page.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_item_link(engine: EngineState<'_>, item_id: i64) -> Result<(), AppError> {
+    let url = engine.item_public_url(item_id).await?;
+    open::that_detached(&url).map_err(|e| {
+        AppError::new(
+            steward_core::ErrorCode::Internal,
+            format!("Could not open {url} in the browser: {e}"),
+        )
+    })
+}

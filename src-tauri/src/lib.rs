@@ -39,6 +39,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::list_items,
             commands::get_item,
             commands::load_item_images,
+            commands::open_item_link,
             commands::decide_item,
             commands::decide_items,
             commands::undo_last,

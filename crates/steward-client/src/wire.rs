@@ -64,7 +64,12 @@ pub struct ApiItem {
     pub state: String,
     pub version: i64,
     pub content: ApiContent,
-    pub author: ApiAuthor,
+    /// The product object the item is about; None on servers before the content registry.
+    #[serde(default)]
+    pub object: Option<ApiObject>,
+    /// None for content whose author is unknown (an anonymous post).
+    #[serde(default)]
+    pub author: Option<ApiAuthor>,
     #[serde(default)]
     pub reports: Vec<ApiReport>,
     #[serde(default)]
@@ -79,6 +84,23 @@ pub struct ApiContent {
     pub body_html: String,
 }
 
+/// The product object behind an item: its type ("forum.post"), a label for the type
+/// ("post"), its key as text, a link to it on the product's public site, and whether the
+/// product deleted it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiObject {
+    #[serde(rename = "type")]
+    pub object_type: String,
+    #[serde(default)]
+    pub label: String,
+    #[serde(default)]
+    pub key: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub deleted: bool,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiAuthor {
     pub id: i64,
@@ -91,6 +113,9 @@ pub struct ApiReport {
     pub reason: String,
     #[serde(default)]
     pub note: String,
+    /// Who reported it, when the product says.
+    #[serde(default)]
+    pub reporter: Option<ApiUserRef>,
     pub created_at: String,
 }
 
@@ -204,6 +229,11 @@ pub struct ApiNote {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ApiJob {
     pub id: i64,
+    /// Which job system runs it ("tasks" for django-tasks, "celery", ...).
+    #[serde(default)]
+    pub backend: String,
+    #[serde(default)]
+    pub queue: String,
     pub kind: String,
     pub status: String,
     #[serde(default)]
@@ -222,4 +252,16 @@ pub struct ApiJob {
     pub last_error: String,
     #[serde(default)]
     pub last_traceback: String,
+    /// Whether the server can retry it (it holds the exact task and arguments); when not,
+    /// `retry_blocked_reason` says why.
+    #[serde(default = "yes")]
+    pub can_retry: bool,
+    #[serde(default)]
+    pub retry_blocked_reason: String,
+    #[serde(default)]
+    pub can_cancel: bool,
+}
+
+fn yes() -> bool {
+    true
 }

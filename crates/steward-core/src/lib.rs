@@ -6,6 +6,7 @@
 //! bindings are generated from them).
 
 pub mod error;
+pub mod jobs;
 pub mod model;
 pub mod notify;
 pub mod push;
@@ -13,12 +14,15 @@ pub mod sse;
 pub mod unsent;
 
 pub use error::{AppError, ErrorCode};
+pub use jobs::{
+    CountEntry, JobAction, JobBulkOutcome, JobDetail, JobInfo, JobPage, JobQuery, JobStats,
+};
 pub use model::{
     AccountAction, AccountCounts, AccountDetail, AccountNote, AccountSummary, AppState,
     AuditEventInfo, AuditPage, AuditQuery, AuthorHistoryEntry, AuthorInfo, BootstrapProgress,
-    BulkOutcome, ClaimInfo, ConflictInfo, ConflictResolution, CountEntry, Decided, DecisionAction,
-    ItemDetail, ItemPage, ItemSort, ItemState, ItemSummary, JobAction, JobBulkOutcome, JobDetail,
-    JobInfo, JobPage, JobQuery, JobStats, ProfileInfo, QueueSummary, ReasonTemplate, ReportInfo,
-    SessionInfo, SkippedItem, SyncStatus, UndoOutcome, UserInfo,
+    BulkOutcome, ClaimInfo, ConflictInfo, ConflictResolution, ContentObject, Decided,
+    DecisionAction, ItemDetail, ItemPage, ItemSort, ItemState, ItemSummary, ProfileInfo,
+    QueueSummary, ReasonTemplate, ReportInfo, SessionInfo, SkippedItem, SyncStatus, UndoOutcome,
+    UserInfo,
 };
 pub use unsent::{RefusedAction, SignOutMode, UnsentWork};

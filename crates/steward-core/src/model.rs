@@ -62,6 +62,8 @@ pub enum ItemState {
     Removed,
     Escalated,
     Ignored,
+    /// The product deleted the object while its item was open; nothing left to decide.
+    Deleted,
 }
 
 impl ItemState {
@@ -72,6 +74,7 @@ impl ItemState {
             ItemState::Removed => "removed",
             ItemState::Escalated => "escalated",
             ItemState::Ignored => "ignored",
+            ItemState::Deleted => "deleted",
         }
     }
 
@@ -82,6 +85,7 @@ impl ItemState {
             "removed" => ItemState::Removed,
             "escalated" => ItemState::Escalated,
             "ignored" => ItemState::Ignored,
+            "deleted" => ItemState::Deleted,
             _ => return None,
         })
     }
@@ -147,7 +151,47 @@ pub struct ItemSummary {
 pub struct ReportInfo {
     pub reason: String,
     pub note: String,
+    /// The product user who reported it, when the product says.
+    #[serde(default, deserialize_with = "reporter_name")]
+    #[specta(type = Option<String>)]
+    pub reporter: Option<String>,
     pub created_at: String,
+}
+
+/// The server sends the reporter as `{id, username}`; the UI needs the name.
+fn reporter_name<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Reporter {
+        User { username: String },
+        Name(String),
+    }
+    Ok(
+        Option::<Reporter>::deserialize(deserializer)?.map(|reporter| match reporter {
+            Reporter::User { username } | Reporter::Name(username) => username,
+        }),
+    )
+}
+
+/// The product object an item is about, as the product describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ContentObject {
+    /// The model, e.g. "forum.post".
+    #[serde(rename = "type")]
+    pub object_type: String,
+    /// What to call it: "post", "comment".
+    #[serde(default)]
+    pub label: String,
+    #[serde(default)]
+    pub key: String,
+    /// A link to it on the product's public site, when it has one.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The product deleted it.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -171,7 +215,10 @@ pub struct ItemDetail {
     pub safe_html: String,
     /// How many images were held back (their sources removed) by the sanitizer.
     pub blocked_images: i64,
-    pub author: AuthorInfo,
+    /// None when the product does not know who wrote it (an anonymous post).
+    pub author: Option<AuthorInfo>,
+    /// The product object behind the item: its type and a link to it on the public site.
+    pub object: Option<ContentObject>,
     pub reports: Vec<ReportInfo>,
     pub claim: Option<ClaimInfo>,
     /// Whether the claim is the signed-in user's own.
@@ -418,81 +465,4 @@ pub struct AuditPage {
     pub total_capped: bool,
     pub offset: i64,
     pub events: Vec<AuditEventInfo>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct JobInfo {
-    pub id: i64,
-    pub kind: String,
-    /// pending, running, succeeded, failed or cancelled (a pending local action included).
-    pub status: String,
-    pub attempts: i64,
-    pub payload_summary: String,
-    pub created_by: Option<String>,
-    pub created_at: String,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
-    pub updated_at: String,
-    pub last_error: String,
-    pub pending_action: Option<JobAction>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum JobAction {
-    Retry,
-    Cancel,
-}
-
-impl JobAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobAction::Retry => "retry",
-            JobAction::Cancel => "cancel",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct JobDetail {
-    pub job: JobInfo,
-    /// The traceback of the last failure (untrusted text: show it as text).
-    pub last_traceback: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct JobQuery {
-    pub status: Option<String>,
-    pub kind: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct JobPage {
-    pub total: i64,
-    pub offset: i64,
-    pub jobs: Vec<JobInfo>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct CountEntry {
-    pub key: String,
-    pub count: i64,
-}
-
-/// Counts for the jobs dashboard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct JobStats {
-    pub by_status: Vec<CountEntry>,
-    pub by_kind: Vec<CountEntry>,
-    /// Failed jobs per hour (key: the hour, ISO 8601), oldest first, over the last days.
-    pub failures_by_hour: Vec<CountEntry>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct JobBulkOutcome {
-    pub queued: Vec<i64>,
-    /// Jobs left alone, with the reason (`item_id` holds the job's id).
-    pub skipped: Vec<SkippedItem>,
 }

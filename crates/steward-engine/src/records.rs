@@ -89,9 +89,17 @@ pub fn item_record(item: &ApiItem) -> ItemRecord {
         version: item.version,
         title: item.content.title.clone(),
         body_html: item.content.body_html.clone(),
-        author_id: item.author.id,
-        author_username: item.author.username.clone(),
-        author_status: item.author.status.clone(),
+        author_id: item.author.as_ref().map(|a| a.id),
+        author_username: item
+            .author
+            .as_ref()
+            .map(|a| a.username.clone())
+            .unwrap_or_default(),
+        author_status: item
+            .author
+            .as_ref()
+            .map(|a| a.status.clone())
+            .unwrap_or_default(),
         reports_json: serde_json::to_string(&item.reports).expect("reports always serialize"),
         report_count: item.reports.len() as i64,
         top_reason: top_reason(item),
@@ -99,6 +107,10 @@ pub fn item_record(item: &ApiItem) -> ItemRecord {
         claim_expires_at: item.claim.as_ref().map(|c| c.expires_at.clone()),
         created_at: item.created_at.clone(),
         updated_at: item.updated_at.clone(),
+        object_json: item
+            .object
+            .as_ref()
+            .map(|object| serde_json::to_string(object).expect("objects serialize")),
     }
 }
 
@@ -156,6 +168,11 @@ pub fn job_record(job: &ApiJob) -> JobRecord {
         updated_at: job.updated_at.clone(),
         last_error: job.last_error.clone(),
         last_traceback: job.last_traceback.clone(),
+        backend: job.backend.clone(),
+        queue: job.queue.clone(),
+        can_retry: job.can_retry,
+        retry_blocked_reason: job.retry_blocked_reason.clone(),
+        can_cancel: job.can_cancel,
     }
 }
 

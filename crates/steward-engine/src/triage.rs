@@ -3,9 +3,9 @@
 
 use steward_core::error::sentence;
 use steward_core::{
-    AppError, AuthorInfo, BulkOutcome, ClaimInfo, Decided, DecisionAction, ErrorCode, ItemDetail,
-    ItemPage, ItemSort, ItemState, ItemSummary, QueueSummary, ReasonTemplate, ReportInfo,
-    UndoOutcome,
+    AppError, AuthorInfo, BulkOutcome, ClaimInfo, ContentObject, Decided, DecisionAction,
+    ErrorCode, ItemDetail, ItemPage, ItemSort, ItemState, ItemSummary, QueueSummary,
+    ReasonTemplate, ReportInfo, UndoOutcome,
 };
 use steward_store::{NewAction, OutboxKind, Store};
 
@@ -53,7 +53,11 @@ impl Engine {
         let active = self.require_active().await?;
         let record = active.store.item(item_id).await?;
         let summary = active.store.item_summary(item_id).await?;
-        let (history, strikes) = active.store.author_history(record.author_id, 20).await?;
+        let (history, strikes) = match record.author_id {
+            Some(author_id) => active.store.author_history(author_id, 20).await?,
+            None => (Vec::new(), 0),
+        };
+        let object = content_object(item_id, record.object_json.as_deref())?;
         let reports: Vec<ReportInfo> = serde_json::from_str(&record.reports_json)
             .map_err(|e| AppError::storage(format!("reports of item {item_id}: {e}")))?;
         let sanitized = sanitize_html(&record.body_html);
@@ -63,11 +67,12 @@ impl Engine {
             summary,
             safe_html: sanitized.html,
             blocked_images: sanitized.blocked_images,
-            author: AuthorInfo {
-                id: record.author_id,
+            author: record.author_id.map(|id| AuthorInfo {
+                id,
                 username: record.author_username,
                 status: record.author_status,
-            },
+            }),
+            object,
             reports,
             claim: record.claim_username.zip(record.claim_expires_at).map(
                 |(username, expires_at)| ClaimInfo {
@@ -82,6 +87,28 @@ impl Engine {
                 .collect(),
             author_strikes: strikes,
         })
+    }
+
+    /// The link to the item's object on the product's public site, for the system
+    /// browser (never the webview). Only http and https links are handed out.
+    pub async fn item_public_url(&self, item_id: i64) -> Result<String, AppError> {
+        let active = self.require_active().await?;
+        let record = active.store.item(item_id).await?;
+        let url = content_object(item_id, record.object_json.as_deref())?
+            .and_then(|object| object.url)
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::NotFound,
+                    format!("Item {item_id} has no link to the product's site."),
+                )
+            })?;
+        match url::Url::parse(&url) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(parsed.to_string()),
+            _ => Err(AppError::new(
+                ErrorCode::BadResponse,
+                format!("The product's link for item {item_id} is not a web address: {url}"),
+            )),
+        }
     }
 
     /// The item's content with its images, fetched by the engine (never by the webview)
@@ -249,4 +276,13 @@ pub(crate) fn check_reason_and_note(
         ));
     }
     Ok(())
+}
+
+/// The product object stored with an item (the server's JSON), if it has one.
+fn content_object(item_id: i64, json: Option<&str>) -> Result<Option<ContentObject>, AppError> {
+    json.map(|json| {
+        serde_json::from_str(json)
+            .map_err(|e| AppError::storage(format!("the object of item {item_id}: {e}")))
+    })
+    .transpose()
 }

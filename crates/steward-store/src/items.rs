@@ -188,7 +188,7 @@ pub(crate) async fn upsert_items(
         return Ok(());
     }
     let mut builder = QueryBuilder::new(
-        "INSERT INTO items (id, queue_id, state, version, title, body_html, author_id, author_username, author_status, reports_json, report_count, top_reason, claim_username, claim_expires_at, created_at, updated_at) ",
+        "INSERT INTO items (id, queue_id, state, version, title, body_html, author_id, author_username, author_status, reports_json, report_count, top_reason, claim_username, claim_expires_at, created_at, updated_at, object_json) ",
     );
     builder.push_values(items, |mut row, item| {
         row.push_bind(item.id)
@@ -206,7 +206,8 @@ pub(crate) async fn upsert_items(
             .push_bind(&item.claim_username)
             .push_bind(&item.claim_expires_at)
             .push_bind(&item.created_at)
-            .push_bind(&item.updated_at);
+            .push_bind(&item.updated_at)
+            .push_bind(&item.object_json);
     });
     // Claims move updated_at without bumping the version, so equal versions still update.
     builder.push(
@@ -215,7 +216,8 @@ pub(crate) async fn upsert_items(
           author_username = excluded.author_username, author_status = excluded.author_status,
           reports_json = excluded.reports_json, report_count = excluded.report_count, top_reason = excluded.top_reason,
           claim_username = excluded.claim_username, claim_expires_at = excluded.claim_expires_at,
-          created_at = excluded.created_at, updated_at = excluded.updated_at
+          created_at = excluded.created_at, updated_at = excluded.updated_at,
+          object_json = excluded.object_json
           WHERE excluded.version > items.version
              OR (excluded.version = items.version AND excluded.updated_at >= items.updated_at)",
     );

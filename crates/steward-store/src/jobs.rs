@@ -19,6 +19,11 @@ pub struct JobRecord {
     pub updated_at: String,
     pub last_error: String,
     pub last_traceback: String,
+    pub backend: String,
+    pub queue: String,
+    pub can_retry: bool,
+    pub retry_blocked_reason: String,
+    pub can_cancel: bool,
 }
 
 /// Jobs that a page of the feed shows failed and that were not failed in the cache before.
@@ -106,7 +111,7 @@ impl Store {
     /// with no action waiting): what "retry all that match" retries and counts.
     pub async fn retryable_job_ids(&self, query: &JobQuery) -> Result<Vec<i64>, StoreError> {
         let sql = format!(
-            "SELECT id FROM jobs WHERE {JOB_FILTERS} AND effective_status IN ('failed', 'cancelled') AND pending_action IS NULL ORDER BY id"
+            "SELECT id FROM jobs WHERE {JOB_FILTERS} AND effective_status IN ('failed', 'cancelled') AND pending_action IS NULL AND can_retry = 1 ORDER BY id"
         );
         Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(query.status.clone())
@@ -165,7 +170,7 @@ pub(crate) async fn upsert_jobs(
         return Ok(());
     }
     let mut builder = QueryBuilder::new(
-        "INSERT INTO jobs (id, kind, status, attempts, payload_summary, created_by, created_at, started_at, finished_at, updated_at, last_error, last_traceback) ",
+        "INSERT INTO jobs (id, kind, status, attempts, payload_summary, created_by, created_at, started_at, finished_at, updated_at, last_error, last_traceback, backend, queue, can_retry, retry_blocked_reason, can_cancel) ",
     );
     builder.push_values(jobs, |mut row, job| {
         row.push_bind(job.id)
@@ -179,13 +184,20 @@ pub(crate) async fn upsert_jobs(
             .push_bind(&job.finished_at)
             .push_bind(&job.updated_at)
             .push_bind(&job.last_error)
-            .push_bind(&job.last_traceback);
+            .push_bind(&job.last_traceback)
+            .push_bind(&job.backend)
+            .push_bind(&job.queue)
+            .push_bind(job.can_retry)
+            .push_bind(&job.retry_blocked_reason)
+            .push_bind(job.can_cancel);
     });
     builder.push(
         " ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, status = excluded.status, attempts = excluded.attempts,
           payload_summary = excluded.payload_summary, created_by = excluded.created_by, created_at = excluded.created_at,
           started_at = excluded.started_at, finished_at = excluded.finished_at, updated_at = excluded.updated_at,
-          last_error = excluded.last_error, last_traceback = excluded.last_traceback
+          last_error = excluded.last_error, last_traceback = excluded.last_traceback,
+          backend = excluded.backend, queue = excluded.queue, can_retry = excluded.can_retry,
+          retry_blocked_reason = excluded.retry_blocked_reason, can_cancel = excluded.can_cancel
           WHERE excluded.updated_at >= jobs.updated_at",
     );
     builder.build().execute(&mut **tx).await?;
@@ -211,5 +223,10 @@ fn job_from_row(row: &sqlx::sqlite::SqliteRow) -> JobInfo {
             Some("cancel") => Some(JobAction::Cancel),
             _ => None,
         },
+        backend: row.get("backend"),
+        queue: row.get("queue"),
+        can_retry: row.get::<i64, _>("can_retry") != 0,
+        retry_blocked_reason: row.get("retry_blocked_reason"),
+        can_cancel: row.get::<i64, _>("can_cancel") != 0,
     }
 }

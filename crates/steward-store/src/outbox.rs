@@ -320,28 +320,43 @@ impl Store {
             steward_core::JobAction::Cancel => OutboxKind::CancelJob,
         };
         for &job_id in job_ids {
-            let row: Option<(String, Option<String>)> =
-                sqlx::query_as("SELECT status, pending_action FROM jobs WHERE id = ?")
-                    .bind(job_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let row: Option<(String, Option<String>, bool, String, bool)> = sqlx::query_as(
+                "SELECT status, pending_action, can_retry, retry_blocked_reason, can_cancel FROM jobs WHERE id = ?",
+            )
+            .bind(job_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            // The server says what it can do with a job (it knows its backend); the status
+            // checks keep a stale cache from asking for what cannot apply.
             let reason = match (&row, action) {
                 (None, _) => Some(format!("job {job_id} is not in the cache")),
-                (Some((_, Some(_))), _) => {
+                (Some((_, Some(_), ..)), _) => {
                     Some(format!("job {job_id} already has an action waiting"))
                 }
-                (Some((status, None)), steward_core::JobAction::Retry)
+                (Some((status, None, ..)), steward_core::JobAction::Retry)
                     if status != "failed" && status != "cancelled" =>
                 {
                     Some(format!(
                         "job {job_id} is {status}; only failed or cancelled jobs can be retried"
                     ))
                 }
-                (Some((status, None)), steward_core::JobAction::Cancel) if status != "pending" => {
+                (Some((_, None, false, why, _)), steward_core::JobAction::Retry) => {
+                    Some(if why.is_empty() {
+                        format!("job {job_id} cannot be retried")
+                    } else {
+                        format!("job {job_id} cannot be retried: {why}")
+                    })
+                }
+                (Some((status, None, ..)), steward_core::JobAction::Cancel)
+                    if status != "pending" =>
+                {
                     Some(format!(
                         "job {job_id} is {status}; only pending jobs can be cancelled"
                     ))
                 }
+                (Some((_, None, _, _, false)), steward_core::JobAction::Cancel) => Some(format!(
+                    "job {job_id} can no longer be cancelled on its backend"
+                )),
                 _ => None,
             };
             if let Some(reason) = reason {

@@ -34,7 +34,8 @@ pub struct ItemRecord {
     pub title: String,
     /// Untrusted HTML as submitted by the product's user. Sanitize before showing.
     pub body_html: String,
-    pub author_id: i64,
+    /// None when the product does not know who wrote it; the name and status are then ''.
+    pub author_id: Option<i64>,
     pub author_username: String,
     pub author_status: String,
     /// The reports as a JSON array of `{reason, note, created_at}`.
@@ -45,6 +46,9 @@ pub struct ItemRecord {
     pub claim_expires_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The product object the item is about, as the server's JSON
+    /// (`{type, label, key, url, deleted}`).
+    pub object_json: Option<String>,
 }
 
 impl ItemRecord {
@@ -126,6 +130,7 @@ pub(crate) fn record_from_row(row: &SqliteRow) -> Result<ItemRecord, StoreError>
         claim_expires_at: row.get("claim_expires_at"),
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
+        object_json: row.get("object_json"),
     })
 }
 

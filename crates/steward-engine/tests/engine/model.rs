@@ -160,7 +160,7 @@ pub fn record(id: i64, state: &str, version: i64) -> ItemRecord {
         version,
         title: format!("Item {id}"),
         body_html: "<p>text</p>".into(),
-        author_id: 1,
+        author_id: Some(1),
         author_username: "author".into(),
         author_status: "active".into(),
         reports_json: "[]".into(),
@@ -170,6 +170,7 @@ pub fn record(id: i64, state: &str, version: i64) -> ItemRecord {
         claim_expires_at: None,
         created_at: "2025-12-01T00:00:00.000Z".into(),
         updated_at: format!("2025-12-01T00:00:{version:02}.000Z"),
+        object_json: None,
     }
 }
 

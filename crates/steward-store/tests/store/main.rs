@@ -1,6 +1,7 @@
 //! The store on a real SQLite file, under concurrent writers.
 
 mod outbox;
+mod product;
 
 use steward_core::{AuditQuery, DecisionAction};
 use steward_store::{AuditRecord, ItemRecord, NewAction, Store};
@@ -13,7 +14,7 @@ pub fn item(id: i64) -> ItemRecord {
         version: 1,
         title: format!("item {id}"),
         body_html: "<p>x</p>".into(),
-        author_id: 1,
+        author_id: Some(1),
         author_username: "author".into(),
         author_status: "active".into(),
         reports_json: "[]".into(),
@@ -23,6 +24,7 @@ pub fn item(id: i64) -> ItemRecord {
         claim_expires_at: None,
         created_at: "2026-11-01T00:00:00.000Z".into(),
         updated_at: "2026-11-01T00:00:00.000Z".into(),
+        object_json: None,
     }
 }
 

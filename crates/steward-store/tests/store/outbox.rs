@@ -8,10 +8,10 @@ use steward_store::{
 
 use crate::item;
 
-const T0: &str = "2026-11-24T10:00:00.000Z";
+pub const T0: &str = "2026-11-24T10:00:00.000Z";
 const T5: &str = "2026-11-24T10:00:05.000Z";
 
-async fn store_with_items(dir: &tempfile::TempDir, ids: &[i64]) -> Store {
+pub async fn store_with_items(dir: &tempfile::TempDir, ids: &[i64]) -> Store {
     let store = Store::open(&dir.path().join("cache.sqlite3"))
         .await
         .unwrap();
@@ -20,7 +20,7 @@ async fn store_with_items(dir: &tempfile::TempDir, ids: &[i64]) -> Store {
     store
 }
 
-fn action<'a>(group: &'a str, not_before: &'a str) -> NewAction<'a> {
+pub fn action<'a>(group: &'a str, not_before: &'a str) -> NewAction<'a> {
     NewAction {
         group_id: group,
         now: T0,

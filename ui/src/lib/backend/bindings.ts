@@ -19,6 +19,11 @@ export const commands = {
 	listItems: (queueId: number, state: ItemState, sort: ItemSort, offset: number, limit: number) => typedError<ItemPage, AppError>(__TAURI_INVOKE("list_items", { queueId, state, sort, offset, limit })),
 	getItem: (itemId: number) => typedError<ItemDetail, AppError>(__TAURI_INVOKE("get_item", { itemId })),
 	loadItemImages: (itemId: number) => typedError<string, AppError>(__TAURI_INVOKE("load_item_images", { itemId })),
+	/**
+	 *  Opens the item's object on the product's public site in the system browser; the engine
+	 *  hands out only http(s) links from the cache, never a URL from the page.
+	 */
+	openItemLink: (itemId: number) => typedError<null, AppError>(__TAURI_INVOKE("open_item_link", { itemId })),
 	decideItem: (itemId: number, action: DecisionAction, reasonCode: string | null, note: string | null) => typedError<Decided, AppError>(__TAURI_INVOKE("decide_item", { itemId, action, reasonCode, note })),
 	decideItems: (itemIds: number[], action: DecisionAction, reasonCode: string | null, note: string | null) => typedError<BulkOutcome, AppError>(__TAURI_INVOKE("decide_items", { itemIds, action, reasonCode, note })),
 	undoLast: () => typedError<UndoOutcome, AppError>(__TAURI_INVOKE("undo_last")),
@@ -243,6 +248,19 @@ export type ContentKey = {
 	shift: boolean,
 };
 
+/**  The product object an item is about, as the product describes it. */
+export type ContentObject = {
+	/**  The model, e.g. "forum.post". */
+	type: string,
+	/**  What to call it: "post", "comment". */
+	label?: string,
+	key?: string,
+	/**  A link to it on the product's public site, when it has one. */
+	url?: string | null,
+	/**  The product deleted it. */
+	deleted?: boolean,
+};
+
 export type CountEntry = {
 	key: string,
 	count: number,
@@ -304,7 +322,10 @@ export type ItemDetail = {
 	safe_html: string,
 	/**  How many images were held back (their sources removed) by the sanitizer. */
 	blocked_images: number,
-	author: AuthorInfo,
+	/**  None when the product does not know who wrote it (an anonymous post). */
+	author: AuthorInfo | null,
+	/**  The product object behind the item: its type and a link to it on the public site. */
+	object: ContentObject | null,
 	reports: ReportInfo[],
 	claim: ClaimInfo | null,
 	/**  Whether the claim is the signed-in user's own. */
@@ -326,7 +347,9 @@ export type ItemPage = {
 /**  How an item list is ordered. */
 export type ItemSort = "oldest_first" | "newest_first" | "most_reported";
 
-export type ItemState = "open" | "approved" | "removed" | "escalated" | "ignored";
+export type ItemState = "open" | "approved" | "removed" | "escalated" | "ignored" | 
+/**  The product deleted the object while its item was open; nothing left to decide. */
+"deleted";
 
 export type ItemSummary = {
 	id: number,
@@ -359,6 +382,10 @@ export type JobDetail = {
 
 export type JobInfo = {
 	id: number,
+	/**  The job system it runs on: "tasks" (django-tasks), "celery", ... */
+	backend: string,
+	queue: string,
+	/**  The task: its name on the backend (e.g. "forum.tasks.send_email"). */
 	kind: string,
 	/**  pending, running, succeeded, failed or cancelled (a pending local action included). */
 	status: string,
@@ -371,6 +398,13 @@ export type JobInfo = {
 	updated_at: string,
 	last_error: string,
 	pending_action: JobAction | null,
+	/**
+	 *  Whether the server can retry it; when not, `retry_blocked_reason` says why (its
+	 *  arguments could not be stored exactly, it predates the backend, ...).
+	 */
+	can_retry: boolean,
+	retry_blocked_reason: string,
+	can_cancel: boolean,
 };
 
 export type JobPage = {
@@ -465,6 +499,8 @@ export type RefusedAction = {
 export type ReportInfo = {
 	reason: string,
 	note: string,
+	/**  The product user who reported it, when the product says. */
+	reporter?: string | null,
 	created_at: string,
 };
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   EMPTY_JOB_FILTERS,
+  backendLabel,
   canCancel,
   canRetry,
+  retryBlocked,
   describeJobQuery,
   failureChart,
   jobQueryFromFilters,
@@ -32,11 +34,31 @@ describe("jobQueryFromFilters", () => {
     );
   });
   it("knows which statuses can be retried or cancelled", () => {
-    expect(canRetry("failed")).toBe(true);
-    expect(canRetry("succeeded")).toBe(false);
-    expect(canCancel("pending")).toBe(true);
-    expect(canCancel("succeeded")).toBe(false);
-    expect(canCancel("failed")).toBe(false);
+    const able = (status: string) => ({ status, can_retry: true, can_cancel: true, retry_blocked_reason: "" });
+    expect(canRetry(able("failed"))).toBe(true);
+    expect(canRetry(able("succeeded"))).toBe(false);
+    expect(canCancel(able("pending"))).toBe(true);
+    expect(canCancel(able("succeeded"))).toBe(false);
+    expect(canCancel(able("failed"))).toBe(false);
+  });
+  it("names each backend as the jobs screen shows it", () => {
+    expect(backendLabel("tasks")).toBe("django-tasks");
+    expect(backendLabel("celery")).toBe("Celery");
+    expect(backendLabel("other")).toBe("other");
+  });
+  it("follows the server on what a job's backend can do, and says why not", () => {
+    const blocked = {
+      status: "failed",
+      can_retry: false,
+      can_cancel: false,
+      retry_blocked_reason: "Its arguments are not JSON.",
+    };
+    expect(canRetry(blocked)).toBe(false);
+    expect(retryBlocked(blocked)).toBe("Its arguments are not JSON.");
+    expect(retryBlocked({ ...blocked, retry_blocked_reason: "" })).toMatch(/cannot re-send/);
+    expect(retryBlocked({ ...blocked, can_retry: true })).toBeNull();
+    expect(retryBlocked({ ...blocked, status: "running" })).toBeNull();
+    expect(canCancel({ ...blocked, status: "pending" })).toBe(false);
   });
 });
 

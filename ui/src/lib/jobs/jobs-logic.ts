@@ -1,4 +1,4 @@
-import type { CountEntry, JobQuery } from "../backend";
+import type { CountEntry, JobInfo, JobQuery } from "../backend";
 import { blankToNull, rangeBounds, type RangePreset } from "../shared/time-range";
 
 export const JOB_STATUSES = ["failed", "pending", "running", "succeeded", "cancelled"] as const;
@@ -22,13 +22,25 @@ export function describeJobQuery(query: JobQuery, rangeLabel: string): string {
   return query.from || query.to ? `${parts} (${rangeLabel.toLowerCase()})` : parts;
 }
 
-/** Whether a job in this status can be retried or cancelled (the engine skips the rest). */
-export function canRetry(status: string): boolean {
-  return status === "failed" || status === "cancelled";
+type JobAbilities = Pick<JobInfo, "status" | "can_retry" | "can_cancel">;
+
+/**
+ * Whether a job can be retried: it failed or was cancelled, and its backend can re-send it
+ * exactly (the server says so: a Celery task whose arguments could not be stored, or a job
+ * from before the backend, cannot be). The engine skips the rest.
+ */
+export function canRetry(job: JobAbilities): boolean {
+  return (job.status === "failed" || job.status === "cancelled") && job.can_retry;
 }
-/** The server cancels only jobs that have not started. */
-export function canCancel(status: string): boolean {
-  return status === "pending";
+/** Whether a job can be cancelled: it has not started, and its backend can still stop it. */
+export function canCancel(job: JobAbilities): boolean {
+  return job.status === "pending" && job.can_cancel;
+}
+/** A job that failed and cannot be retried: the reason to show beside the disabled button. */
+export function retryBlocked(job: JobAbilities & Pick<JobInfo, "retry_blocked_reason">): string | null {
+  if (job.status !== "failed" && job.status !== "cancelled") return null;
+  if (job.can_retry) return null;
+  return job.retry_blocked_reason || "Its backend cannot re-send this job.";
 }
 
 export function countOf(entries: CountEntry[], key: string): number {
@@ -88,4 +100,20 @@ export function failureChart(
   // Gridlines only at whole numbers: a half of 5 would read as a fraction of a job.
   const ticks = Number.isInteger(max / 2) ? [0, max / 2, max] : [0, max];
   return { bars, max, ticks, total };
+}
+
+/** What the jobs screen calls a backend: django-tasks' is "tasks" on the wire. */
+export function backendLabel(backend: string): string {
+  switch (backend) {
+    case "tasks":
+      return "django-tasks";
+    case "celery":
+      return "Celery";
+    case "legacy":
+      return "earlier jobs";
+    case "":
+      return "—";
+    default:
+      return backend;
+  }
 }

@@ -27,6 +27,7 @@ function detailOf(summary: ItemSummary): ItemDetail {
     safe_html: `<p>${summary.title}</p>`,
     blocked_images: 0,
     author: { id: 1, username: summary.author_username, status: "active" },
+    object: null,
     reports: [],
     claim: null,
     claimed_by_me: false,

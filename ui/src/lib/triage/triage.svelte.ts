@@ -431,6 +431,17 @@ export class Triage {
     }
   }
 
+  /** Opens the item's object on the product's site in the system browser. */
+  async openLink(): Promise<void> {
+    if (!this.current) return;
+    const itemId = this.current.id;
+    try {
+      await this.backend.openItemLink(itemId);
+    } catch (error) {
+      if (this.current?.id === itemId) this.detailError = `The link could not be opened: ${messageOf(error)}`;
+    }
+  }
+
   // ---- keys --------------------------------------------------------------------------
 
   /**
