@@ -9,6 +9,8 @@ import { artifacts, freePort, repo, waitFor } from "./util.mjs";
 const python = process.env.PYTHON ?? path.join(repo, ".venv", "bin", "python");
 
 export const PASSWORD = "e2e-pass";
+/** What the forum's members sign in to the product with (server/forum/seed/content.py). */
+export const MEMBER_PASSWORD = "member-demo";
 export const MODERATOR = "moderator";
 export const ADMIN = process.env.E2E_ADMIN_USER ?? "admin";
 export const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? PASSWORD;
@@ -25,6 +27,9 @@ export class TestServer {
     this.seed = seed;
     this.process = null;
     this.port = null;
+    /** The product's job workers and Celery's broker, when `startWorkers` ran. */
+    this.workers = [];
+    this.redisUrl = null;
   }
 
   get url() {
@@ -37,6 +42,9 @@ export class TestServer {
       DATABASE_URL: `sqlite:///${path.join(this.tmp, "db.sqlite3")}`,
       DJANGO_SECRET_KEY: process.env.DJANGO_SECRET_KEY ?? "e2e-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz",
       DJANGO_ALLOWED_HOSTS: process.env.DJANGO_ALLOWED_HOSTS ?? "127.0.0.1,localhost",
+      // The product's own pages link here (an item's "view on site").
+      ...(this.port ? { STEWARD_PUBLIC_URL: this.url } : {}),
+      ...(this.redisUrl ? { CELERY_BROKER_URL: `${this.redisUrl}/0` } : {}),
     };
   }
 
@@ -54,12 +62,57 @@ export class TestServer {
     return this.manage("shell", "-c", code).trim();
   }
 
-  /** Migrates and seeds once, then serves. */
-  async setUp() {
+  /** Migrates and seeds once, then serves (with the product's job workers: `workers`). */
+  async setUp({ workers = false } = {}) {
     this.manage("migrate", "--noinput");
     this.manage("seed_demo", "--items", String(this.items), ...this.seed, "--password", PASSWORD);
     this.port = await freePort();
+    if (workers) await this.startWorkers();
     await this.start();
+  }
+
+  /**
+   * Starts what runs the product's background jobs, as scripts/demo-server.sh does: a
+   * throwaway Redis (Celery's broker), django-tasks' db_worker and a Celery worker. Call
+   * before `start` to give the web server the broker too (setUp's `workers` option).
+   */
+  async startWorkers() {
+    const redisDir = path.join(this.tmp, "redis");
+    const redisPort = await freePort();
+    this.redisUrl = execFileSync(path.join(repo, "server", "scripts", "start_redis.sh"), [], {
+      env: { ...process.env, REDIS_DIR: redisDir, REDIS_PORT: String(redisPort) },
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    }).trim();
+    const spawnWorker = (name, args) => {
+      const log = fs.openSync(path.join(artifacts, `${name}-${this.name}.log`), "a");
+      const child = spawn(python, args, { cwd: path.join(repo, "server"), env: this.env(), stdio: ["ignore", log, log] });
+      this.workers.push(child);
+      return child;
+    };
+    spawnWorker("db-worker", ["manage.py", "db_worker", "--no-reload", "--queue-name", "*"]);
+    spawnWorker("celery", ["-m", "celery", "-A", "demo", "worker", "--concurrency", "1", "--without-mingle", "--without-gossip", "--loglevel", "INFO"]);
+    const celeryLog = path.join(artifacts, `celery-${this.name}.log`);
+    await waitFor("the Celery worker", () => fs.readFileSync(celeryLog, "utf8").includes("ready."), 60_000, 200);
+  }
+
+  async stopWorkers() {
+    for (const child of this.workers) {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    }
+    await Promise.all(
+      this.workers.map((child) =>
+        waitFor("a worker to stop", () => child.exitCode !== null || child.signalCode !== null, 10_000, 100).catch(() => child.kill("SIGKILL")),
+      ),
+    );
+    this.workers = [];
+    if (this.redisUrl) {
+      execFileSync(path.join(repo, "server", "scripts", "start_redis.sh"), ["stop"], {
+        env: { ...process.env, REDIS_DIR: path.join(this.tmp, "redis") },
+        stdio: "ignore",
+      });
+      this.redisUrl = null;
+    }
   }
 
   /** Runs every queued task once (django-tasks' database worker), then returns. */
@@ -72,7 +125,11 @@ export class TestServer {
     this.process = spawn(
       python,
       ["-m", "gunicorn", "--chdir", "server", "demo.wsgi:application",
-        "--bind", `127.0.0.1:${this.port}`, "--workers", "2", "--threads", "4", "--no-control-socket"],
+        "--bind", `127.0.0.1:${this.port}`, "--workers", "2", "--threads", "4", "--no-control-socket",
+        // Longer than Node's fetch keeps an idle connection (4 s): with gunicorn's default
+        // of 2 s, a test's second request could go out on a socket the server had just
+        // closed ("other side closed").
+        "--keep-alive", "10"],
       { cwd: repo, env: this.env(), stdio: ["ignore", log, log] },
     );
     const child = this.process;

@@ -10,7 +10,8 @@ import { removeTemp, tempDir } from "./util.mjs";
  * `prepare(server)` change it, starts the app with its own data directory (and `env`, or
  * `env(tmp)` for variables that name a place in the test's directory),
  * signs in as `username` (the seeded admin with `asAdmin`) unless `signIn` is false, and
- * waits for the first sync to drain when `synced`. `admin` adds an HTTP client signed in as the seeded admin. `stop()` ends
+ * waits for the first sync to drain when `synced`. `workers` runs the product's job
+ * workers (db_worker, Celery and its Redis) beside the web server. `admin` adds an HTTP client signed in as the seeded admin. `stop()` ends
  * the app and the server and removes their files, also after a failed start.
  *
  * @returns {Promise<{tmp: string, server: TestServer, app: App, admin: object | null, stop: () => Promise<void>}>}
@@ -27,6 +28,7 @@ export async function signedInApp(name, options = {}) {
     signIn = true,
     synced = false,
     admin: withAdmin = false,
+    workers = false,
   } = options;
   const tmp = tempDir(name);
   const server = new TestServer({ tmp, name, items, seed });
@@ -34,10 +36,11 @@ export async function signedInApp(name, options = {}) {
   started.stop = async () => {
     await started.app?.stop();
     await server.stop();
+    await server.stopWorkers();
     removeTemp(tmp);
   };
   try {
-    await server.setUp();
+    await server.setUp({ workers });
     await prepare?.(server);
     if (withAdmin) started.admin = await adminClient(server.url);
     const appEnv = typeof env === "function" ? env(tmp) : env;
