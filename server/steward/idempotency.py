@@ -16,19 +16,74 @@ Two racing requests with one key are settled by the unique (user, key) constrain
 loser's INSERT fails (on PostgreSQL after waiting for the winner to commit), and it
 replays the winner's stored response. On SQLite, IMMEDIATE transactions serialize the
 two requests outright.
+
+Records have a stated lifetime, STEWARD_IDEMPOTENCY_RETENTION_SECONDS (default 30 days),
+and `steward_sweep` purges older ones (`purge_expired_records`). A key whose record was
+purged is unknown, and an unknown key is simply applied: so a client must not resend an
+action it queued longer ago than the retention (GET /me tells it the number); it shows
+such an action as refused instead. Since a record is created after its action was queued,
+a client that keeps to that rule always finds the record of anything it resends.
 """
 
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import timedelta
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from steward.errors import IdempotencyKeyReused, validation_error
 from steward.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600
+# Rows deleted per statement (and per transaction) when purging: a short statement never
+# holds its row locks for long on PostgreSQL, nor the write lock on SQLite.
+PURGE_BATCH_SIZE = 1000
+
+
+def retention() -> timedelta:
+    """How long a stored answer is kept: STEWARD_IDEMPOTENCY_RETENTION_SECONDS.
+
+    Any positive number is honoured (tests use seconds). Keep it at least as long as a
+    refresh token lives (STEWARD_REFRESH_TOKEN_TTL, 30 days by default): a client can sit
+    offline, signed in, with queued actions that long, and it refuses those older than this.
+    """
+    raw = getattr(settings, "STEWARD_IDEMPOTENCY_RETENTION_SECONDS", DEFAULT_RETENTION_SECONDS)
+    try:
+        seconds = int(raw)
+    except (TypeError, ValueError):
+        seconds = 0
+    if seconds <= 0:
+        raise ImproperlyConfigured(
+            f"STEWARD_IDEMPOTENCY_RETENTION_SECONDS must be a positive integer, not {raw!r}."
+        )
+    return timedelta(seconds=seconds)
+
+
+def purge_expired_records(now=None, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """Delete the records older than the retention, oldest first, `batch_size` rows per
+    statement, each batch committed on its own. Returns how many were deleted.
+
+    A record still being written (status 0, inside its mutation's transaction) is newer
+    than any cutoff, so it is never touched.
+    """
+    cutoff = (now or timezone.now()) - retention()
+    expired = IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+    deleted = 0
+    while True:
+        ids = list(expired.order_by("created_at").values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            count, _ = IdempotencyRecord.objects.filter(pk__in=ids).delete()
+        deleted += count
+        if len(ids) < batch_size:
+            return deleted
 
 
 def request_hash(request) -> str:

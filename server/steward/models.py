@@ -344,6 +344,8 @@ class IdempotencyRecord(models.Model):
     """The first response to a mutation sent with an Idempotency-Key, for replay.
 
     The unique (user, key) constraint is what settles two racing requests with the same key.
+    Records live STEWARD_IDEMPOTENCY_RETENTION_SECONDS; `steward_sweep` purges older ones
+    through the created_at index (steward.idempotency.purge_expired_records).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -357,6 +359,7 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="steward_idempotency_user_key")
         ]
+        indexes = [models.Index(fields=["created_at"], name="steward_idempotency_created")]
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"

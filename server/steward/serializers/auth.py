@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from steward.idempotency import retention
 from steward.permissions import permissions_of, roles_of
 from steward.serializers.common import StrictCharField, StrictSerializer
 
@@ -34,6 +35,20 @@ class MeSerializer(serializers.Serializer):
 
     def get_permissions(self, user) -> list[str]:
         return permissions_of(user)
+
+
+class MeResponseSerializer(MeSerializer):
+    """GET /me: the user, and what the server promises this user's client."""
+
+    idempotency_retention_seconds = serializers.SerializerMethodField(
+        help_text="How long the server keeps the answer to a mutation sent with an "
+        "Idempotency-Key (STEWARD_IDEMPOTENCY_RETENTION_SECONDS). An action queued longer "
+        "ago than this may have been applied and forgotten; clients must not resend it "
+        "blindly (the desktop client shows it as refused, with the reason)."
+    )
+
+    def get_idempotency_retention_seconds(self, user) -> int:
+        return int(retention().total_seconds())
 
 
 class TokenResponseSerializer(serializers.Serializer):

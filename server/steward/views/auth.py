@@ -11,7 +11,7 @@ from steward.schema import errors
 from steward.serializers.auth import (
     LoginRequestSerializer,
     LogoutRequestSerializer,
-    MeSerializer,
+    MeResponseSerializer,
     RefreshRequestSerializer,
     TokenResponseSerializer,
 )
@@ -97,6 +97,6 @@ class LogoutView(StewardAPIView):
 
 
 class MeView(StewardAPIView):
-    @extend_schema(operation_id="me", responses={200: MeSerializer, **errors(401)})
+    @extend_schema(operation_id="me", responses={200: MeResponseSerializer, **errors(401)})
     def get(self, request):
-        return Response(MeSerializer(request.user).data)
+        return Response(MeResponseSerializer(request.user).data)
