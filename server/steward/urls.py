@@ -42,5 +42,7 @@ urlpatterns = [
     path("events", events.EventStreamView.as_view(), name="events"),
     path("reason-templates", views.ReasonTemplateListView.as_view(), name="reason-templates"),
     path("schema", views.SchemaView.as_view(), name="schema"),
+    path("health/live", views.LiveView.as_view(), name="health-live"),
+    path("health/ready", views.ReadyView.as_view(), name="health-ready"),
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not-found"),
 ]

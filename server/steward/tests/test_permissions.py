@@ -50,6 +50,8 @@ def test_the_matrix_covers_every_endpoint():
         "auth/refresh",
         "auth/logout",
         "schema",
+        "health/live",
+        "health/ready",
         "^.*$",
     }
     covered = {
@@ -95,6 +97,8 @@ def test_anonymous_is_401_everywhere(api, make_item, method, path):
 
 def test_public_endpoints_need_no_token(api, db):
     assert api.get("/api/v1/schema").status_code == 200
+    assert api.get("/api/v1/health/live").status_code == 200
+    assert api.get("/api/v1/health/ready").status_code == 200
     response = api.post("/api/v1/auth/login", {"username": "x", "password": "y"}, format="json")
     assert response.status_code == 401
 

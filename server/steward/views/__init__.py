@@ -11,6 +11,7 @@ from steward.views.accounts import (
 from steward.views.audit import AuditListView
 from steward.views.auth import LoginView, LogoutView, MeView, RefreshView
 from steward.views.batch import MutationBatchView, NotFoundView, SchemaView
+from steward.views.health import LiveView, ReadyView
 from steward.views.items import (
     ClaimView,
     DecisionCreateView,
@@ -43,12 +44,14 @@ __all__ = [
     "JobListView",
     "JobRetryMatchingView",
     "JobRetryView",
+    "LiveView",
     "LoginView",
     "LogoutView",
     "MeView",
     "MutationBatchView",
     "NotFoundView",
     "QueueListView",
+    "ReadyView",
     "ReasonTemplateListView",
     "RefreshView",
     "SchemaView",
