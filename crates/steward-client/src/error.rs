@@ -27,23 +27,26 @@ pub enum ClientError {
 impl ClientError {
     /// Parses a non-2xx answer. An error body that is not the API's shape is a bad response.
     pub(crate) fn from_error_response(status: u16, bytes: &[u8]) -> Self {
-        let body: serde_json::Value = match serde_json::from_slice(bytes) {
-            Ok(value) => value,
-            Err(_) => {
-                return ClientError::BadResponse {
-                    status,
-                    detail: format!(
-                        "the error body is not JSON ({} bytes{})",
-                        bytes.len(),
-                        if status >= 500 {
-                            ", a server error"
-                        } else {
-                            ""
-                        }
-                    ),
-                };
-            }
-        };
+        match serde_json::from_slice(bytes) {
+            Ok(body) => Self::from_error_body(status, body),
+            Err(_) => ClientError::BadResponse {
+                status,
+                detail: format!(
+                    "the error body is not JSON ({} bytes{})",
+                    bytes.len(),
+                    if status >= 500 {
+                        ", a server error"
+                    } else {
+                        ""
+                    }
+                ),
+            },
+        }
+    }
+
+    /// Reads an error answer already parsed as JSON (a `POST /mutations` entry's body).
+    /// A body that is not the API's `{code, message}` shape is a bad response.
+    pub fn from_error_body(status: u16, body: serde_json::Value) -> Self {
         let code = body.get("code").and_then(|c| c.as_str());
         let message = body.get("message").and_then(|m| m.as_str());
         match (code, message) {

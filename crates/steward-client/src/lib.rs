@@ -17,8 +17,11 @@ use url::Url;
 pub use crate::error::ClientError;
 use crate::wire::{
     ApiAccount, ApiItem, ApiNote, ApiQueue, ApiReasonTemplate, DecisionRequest, DecisionResponse,
-    LoginResponse, Me, Page,
+    LoginResponse, Me, MutationBatchAnswer, MutationOperation, MutationResult, Page,
 };
+
+/// The most operations one `POST /mutations` takes (the server's limit).
+pub const MAX_BATCH: usize = 100;
 
 /// How long one request may take before the server counts as unreachable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
@@ -111,66 +114,37 @@ impl Client {
         self.send_json(request).await
     }
 
-    /// Pushes one outbox operation to its endpoint. The same `idempotency_key` never
-    /// applies twice on the server; a replay returns the first answer.
-    pub async fn push_operation(
+    /// Pushes outbox operations in one `POST /mutations` (at most [`MAX_BATCH`]). The
+    /// server runs them in order, each in its own transaction under its own idempotency
+    /// key (a replayed key returns the first answer), and answers each as its single
+    /// endpoint would: one `Ok(body)` or `Err` per operation, in the operations' order.
+    /// The outer error is for the request as a whole (offline, 401, 5xx, a malformed
+    /// answer); then nothing is known about any operation.
+    pub async fn push_batch(
         &self,
         access: &str,
-        kind: &str,
-        target_id: i64,
-        args: &serde_json::Value,
-        idempotency_key: &str,
-    ) -> Result<serde_json::Value, ClientError> {
-        let request = match kind {
-            "decide_item" => self
-                .request(
-                    Method::POST,
-                    &format!("items/{target_id}/decisions"),
-                    Some(access),
-                )?
-                .json(args),
-            "claim_item" => self.request(
-                Method::POST,
-                &format!("items/{target_id}/claim"),
-                Some(access),
-            )?,
-            "release_item" => self.request(
-                Method::DELETE,
-                &format!("items/{target_id}/claim"),
-                Some(access),
-            )?,
-            "account_action" => self
-                .request(
-                    Method::POST,
-                    &format!("accounts/{target_id}/actions"),
-                    Some(access),
-                )?
-                .json(args),
-            "add_account_note" => self
-                .request(
-                    Method::POST,
-                    &format!("accounts/{target_id}/notes"),
-                    Some(access),
-                )?
-                .json(args),
-            "retry_job" => self.request(
-                Method::POST,
-                &format!("jobs/{target_id}/retry"),
-                Some(access),
-            )?,
-            "cancel_job" => self.request(
-                Method::POST,
-                &format!("jobs/{target_id}/cancel"),
-                Some(access),
-            )?,
-            other => {
-                return Err(ClientError::Internal(format!(
-                    "no endpoint for outbox operation {other:?}"
-                )));
-            }
-        };
-        self.send_json(request.header("Idempotency-Key", idempotency_key))
-            .await
+        operations: &[MutationOperation<'_>],
+    ) -> Result<Vec<Result<serde_json::Value, ClientError>>, ClientError> {
+        let request = self
+            .request(Method::POST, "mutations", Some(access))?
+            .json(&serde_json::json!({ "operations": operations }));
+        let answer: MutationBatchAnswer = self.send_json(request).await?;
+        let mut by_key: std::collections::HashMap<String, MutationResult> = answer
+            .results
+            .into_iter()
+            .map(|result| (result.idempotency_key.clone(), result))
+            .collect();
+        Ok(operations
+            .iter()
+            .map(|operation| match by_key.remove(operation.idempotency_key) {
+                Some(result) if (200..300).contains(&result.status) => Ok(result.body),
+                Some(result) => Err(ClientError::from_error_body(result.status, result.body)),
+                None => Err(ClientError::BadResponse {
+                    status: 200,
+                    detail: "the batch answer has no result for one of its operations".into(),
+                }),
+            })
+            .collect())
     }
 
     pub async fn reason_templates(

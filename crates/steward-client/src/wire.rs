@@ -139,6 +139,30 @@ pub struct DecisionRequest {
     pub base_version: i64,
 }
 
+/// One operation of a `POST /mutations` batch: an outbox row as the server names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MutationOperation<'a> {
+    pub idempotency_key: &'a str,
+    /// The outbox row's kind: `decide_item`, `claim_item`, `account_action`, ...
+    pub op: &'a str,
+    pub target_id: i64,
+    /// The single endpoint's request body (`{}` for those that take none).
+    pub args: &'a serde_json::Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MutationBatchAnswer {
+    pub results: Vec<MutationResult>,
+}
+
+/// One operation's answer: the status and body its single endpoint would have sent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MutationResult {
+    pub idempotency_key: String,
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct DecisionResponse {
     pub decision: ApiDecision,

@@ -1,8 +1,10 @@
-//! One step of the push loop: send the oldest outbox row and apply the server's answer.
+//! One step of the push loop: send the due outbox rows in one batch and apply the
+//! server's answer to each.
 //!
 //! The step is written against [`PushTransport`] so the same code runs against the real
 //! server (through the session) and, in the model-based test, against a reference model.
 
+use std::collections::HashSet;
 use std::future::Future;
 
 use steward_client::ClientError;
@@ -14,21 +16,37 @@ use steward_store::{NextPush, OutboxRow, ServerChanges, Store, StoreError};
 use crate::records;
 use crate::session::SessionError;
 
-/// Sends one outbox row to the server.
+/// The most rows one batch carries (the server takes up to 100 operations).
+pub const BATCH_MAX_ROWS: usize = steward_client::MAX_BATCH;
+/// A batch stops growing past this many bytes of request bodies, so a run of long notes
+/// stays well under the body limits of servers and proxies (nginx's default is 1 MB).
+pub const BATCH_MAX_BYTES: usize = 256 * 1024;
+
+/// Sends outbox rows to the server in one request.
 pub trait PushTransport {
-    fn push(
+    /// One answer per row, in the rows' order: the body of a 2xx, or the error the row's
+    /// single endpoint would have answered. An outer error is about the request as a
+    /// whole (offline, an expired session, a 5xx): then no row has an answer.
+    fn push_batch(
         &self,
-        row: &OutboxRow,
-    ) -> impl Future<Output = Result<serde_json::Value, SessionError>>;
+        rows: &[OutboxRow],
+    ) -> impl Future<Output = Result<Vec<Result<serde_json::Value, ClientError>>, SessionError>>;
 }
 
-/// What one step did.
+/// What one step of the push loop found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PushStep {
+pub enum PushRound {
     /// The outbox is empty.
     Idle,
-    /// The next row is still inside its undo window, until this time.
+    /// Rows are pending, but the next one is inside its undo window, until this time.
     Waiting(String),
+    /// A batch went out (or was withdrawn before it did): what became of each row.
+    Sent(Vec<PushStep>),
+}
+
+/// What became of one row of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushStep {
     /// The row was applied by the server and left the outbox.
     Pushed,
     /// The row was undone after it was chosen and before it went out: nothing was sent.
@@ -52,45 +70,101 @@ pub enum PushStep {
     },
     /// Worth retrying later (offline, 5xx, malformed answer); the row stays first.
     Retry(AppError),
-    /// The session is over: the row waits for the next sign-in.
+    /// The session is over: the rows wait for the next sign-in.
     Expired(AppError),
 }
 
+/// Sends the due rows (see [`Store::due_rows`]) as one batch of at most `max_rows`.
 pub async fn push_step(
     store: &Store,
     transport: &impl PushTransport,
     now: &str,
-) -> Result<PushStep, StoreError> {
-    match store.next_push(now).await? {
-        NextPush::Idle => Ok(PushStep::Idle),
-        NextPush::Waiting(until) => Ok(PushStep::Waiting(until)),
-        NextPush::Due(row) => push_row(store, transport, row).await,
+    max_rows: usize,
+) -> Result<PushRound, StoreError> {
+    let mut rows = store.due_rows(now, max_rows.max(1)).await?;
+    if rows.is_empty() {
+        return match store.next_push(now).await? {
+            NextPush::Idle => Ok(PushRound::Idle),
+            NextPush::Waiting(until) => Ok(PushRound::Waiting(until)),
+            // A row came due in between: the next step sends it.
+            NextPush::Due(_) => Ok(PushRound::Sent(Vec::new())),
+        };
     }
+    let mut bytes = 0;
+    let fits = rows
+        .iter()
+        .position(|row| {
+            bytes += row.payload.to_string().len();
+            bytes > BATCH_MAX_BYTES
+        })
+        .unwrap_or(rows.len());
+    rows.truncate(fits.max(1));
+    Ok(PushRound::Sent(push_rows(store, transport, rows).await?))
 }
 
-/// Sends one row that `Store::next_push` chose and applies the answer. The row is marked
-/// as going out first, in its own commit; when that mark finds the row no longer pending
-/// (an undo won the race), nothing is sent.
-pub async fn push_row(
+/// Sends rows that `Store::due_rows` chose, in one request, and applies each answer. The
+/// rows are marked as going out first, in one commit; a row that mark finds no longer
+/// pending (an undo won the race) is not sent.
+pub async fn push_rows(
     store: &Store,
     transport: &impl PushTransport,
-    row: OutboxRow,
-) -> Result<PushStep, StoreError> {
-    if !row.sending && !store.mark_sending(row.id).await? {
-        return Ok(PushStep::Withdrawn);
+    rows: Vec<OutboxRow>,
+) -> Result<Vec<PushStep>, StoreError> {
+    let fresh: Vec<i64> = rows.iter().filter(|r| !r.sending).map(|r| r.id).collect();
+    let marked: HashSet<i64> = store.mark_sending_many(&fresh).await?.into_iter().collect();
+    let mut steps = Vec::with_capacity(rows.len());
+    let mut going = Vec::with_capacity(rows.len());
+    for row in rows {
+        if row.sending || marked.contains(&row.id) {
+            going.push(row);
+        } else {
+            steps.push(PushStep::Withdrawn);
+        }
     }
-    let error = match transport.push(&row).await {
+    if going.is_empty() {
+        return Ok(steps);
+    }
+    let error = match transport.push_batch(&going).await {
+        Ok(answers) if answers.len() == going.len() => {
+            for (row, answer) in going.iter().zip(answers) {
+                steps.push(settle(store, row, answer).await?);
+            }
+            return Ok(steps);
+        }
+        Ok(_) => malformed(),
+        Err(SessionError::Expired(error)) => {
+            // The rows stay marked as sent: the next sign-in resends them, same keys.
+            steps.push(PushStep::Expired(error));
+            return Ok(steps);
+        }
+        Err(SessionError::Keychain(error)) => error,
+        // The request as a whole failed: whatever the status, no row was refused, so
+        // every row is kept and retried (a 4xx here is the server or a proxy refusing
+        // the batch itself, and the user's work must not pay for that).
+        Err(SessionError::Client(error)) => error.to_app_error(),
+    };
+    let ids: Vec<i64> = going.iter().map(|row| row.id).collect();
+    store.record_push_failures(&ids, &error.message).await?;
+    steps.push(PushStep::Retry(error));
+    Ok(steps)
+}
+
+/// Applies the server's answer to one row.
+async fn settle(
+    store: &Store,
+    row: &OutboxRow,
+    answer: Result<serde_json::Value, ClientError>,
+) -> Result<PushStep, StoreError> {
+    let error = match answer {
         Ok(body) => {
             let Some(changes) = changes_in(&row.kind, &body) else {
                 // A 2xx whose body is unreadable: resend later; the key makes it safe.
-                return retry(store, &row, malformed()).await;
+                return retry(store, row, malformed()).await;
             };
             store.complete_push(row.id, &changes).await?;
             return Ok(PushStep::Pushed);
         }
-        Err(SessionError::Expired(error)) => return Ok(PushStep::Expired(error)),
-        Err(SessionError::Keychain(error)) => return retry(store, &row, error).await,
-        Err(SessionError::Client(error)) => error,
+        Err(error) => error,
     };
     let message = error.to_app_error();
     match classify_push(answer_of(&error)) {
@@ -149,7 +223,7 @@ pub async fn push_row(
             })
         }
         PushDisposition::RetryLater | PushDisposition::Reauthenticate | PushDisposition::Done => {
-            retry(store, &row, message).await
+            retry(store, row, message).await
         }
     }
 }

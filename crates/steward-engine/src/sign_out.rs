@@ -3,6 +3,7 @@
 //! wiped on sign-out, so the user chooses: send first, or discard knowing how many.
 
 use std::time::Duration;
+use steward_client::wire::MutationOperation;
 
 use steward_core::{AppError, ErrorCode, SignOutMode, UnsentWork};
 
@@ -130,28 +131,37 @@ async fn release_claims(active: &Active, claims: &[i64]) {
         return;
     }
     let client = &active.session.client;
+    let keys: Vec<String> = claims
+        .iter()
+        .map(|_| uuid::Uuid::new_v4().to_string())
+        .collect();
+    let no_args = serde_json::json!({});
+    let releases: Vec<MutationOperation<'_>> = claims
+        .iter()
+        .zip(&keys)
+        .map(|(&item_id, key)| MutationOperation {
+            idempotency_key: key,
+            op: "release_item",
+            target_id: item_id,
+            args: &no_args,
+        })
+        .collect();
     let released = tokio::time::timeout(RELEASE_CLAIMS_WITHIN, async {
-        for &item_id in claims {
-            let key = uuid::Uuid::new_v4().to_string();
-            let result = active
+        for batch in releases.chunks(steward_client::MAX_BATCH) {
+            let answers = active
                 .session
-                .authorized(|access| {
-                    let key = key.clone();
-                    async move {
-                        client
-                            .push_operation(
-                                &access,
-                                "release_item",
-                                item_id,
-                                &serde_json::json!({}),
-                                &key,
-                            )
-                            .await
-                    }
-                })
+                .authorized(|access| async move { client.push_batch(&access, batch).await })
                 .await;
-            if let Err(error) = result {
-                tracing::info!(item_id, error = %error.to_app_error(), "a claim was not given back; it ends with its lease");
+            let failed = match answers {
+                Ok(answers) => answers
+                    .into_iter()
+                    .filter_map(Result::err)
+                    .map(|e| e.to_app_error())
+                    .collect(),
+                Err(error) => vec![error.to_app_error()],
+            };
+            for error in failed {
+                tracing::info!(%error, "a claim was not given back; it ends with its lease");
             }
         }
     })

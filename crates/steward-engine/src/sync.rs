@@ -4,6 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
+use steward_client::ClientError;
+use steward_client::wire::MutationOperation;
 use steward_core::push::backoff_delay;
 use steward_core::{AppError, ErrorCode, SyncStatus, UnsentWork};
 use steward_store::{NextPush, OutboxRow};
@@ -11,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::active::Active;
 use crate::feeds;
-use crate::outbox::{PushStep, PushTransport, push_step};
+use crate::outbox::{BATCH_MAX_ROWS, PushRound, PushStep, PushTransport, push_step};
 use crate::records;
 use crate::session::{Session, SessionError};
 use crate::{Engine, EngineEvent};
@@ -70,20 +72,23 @@ pub enum SyncOutcome {
 struct SessionTransport<'a>(&'a Session);
 
 impl PushTransport for SessionTransport<'_> {
-    async fn push(&self, row: &OutboxRow) -> Result<serde_json::Value, SessionError> {
+    async fn push_batch(
+        &self,
+        rows: &[OutboxRow],
+    ) -> Result<Vec<Result<serde_json::Value, ClientError>>, SessionError> {
         let client = &self.0.client;
-        self.0
-            .authorized(|access| async move {
-                client
-                    .push_operation(
-                        &access,
-                        &row.kind,
-                        row.target_id,
-                        &row.payload,
-                        &row.idempotency_key,
-                    )
-                    .await
+        let operations: Vec<MutationOperation<'_>> = rows
+            .iter()
+            .map(|row| MutationOperation {
+                idempotency_key: &row.idempotency_key,
+                op: &row.kind,
+                target_id: row.target_id,
+                args: &row.payload,
             })
+            .collect();
+        let operations = &operations;
+        self.0
+            .authorized(|access| async move { client.push_batch(&access, operations).await })
             .await
     }
 }
@@ -266,46 +271,60 @@ impl Active {
         outcome
     }
 
-    /// Pushes due rows in order. Returns the time the next row's undo window ends, if one waits.
+    /// Pushes due rows, a batch at a time, oldest first. Returns the time the next row's
+    /// undo window ends, if one waits.
     async fn push_outbox(&self) -> Result<Option<String>, RoundError> {
         loop {
-            let step = push_step(
+            let round = push_step(
                 &self.store,
                 &SessionTransport(&self.session),
                 &records::now(),
+                BATCH_MAX_ROWS,
             )
             .await
             .map_err(storage)?;
-            match step {
-                PushStep::Idle => return Ok(None),
-                PushStep::Waiting(until) => return Ok(Some(until)),
-                PushStep::Pushed | PushStep::Conflict | PushStep::Withdrawn => self.changed(),
-                PushStep::Refused {
-                    error,
-                    kind,
-                    target_id,
-                }
-                | PushStep::Rejected {
-                    error,
-                    kind,
-                    target_id,
-                } => {
-                    tracing::info!(code = ?error.code, %kind, target_id, "an action was refused by the server");
-                    if error.code == ErrorCode::PermissionDenied {
-                        self.me_stale
-                            .store(true, std::sync::atomic::Ordering::SeqCst);
-                    }
-                    let _ = self.events.send(EngineEvent::ActionRefused {
+            let steps = match round {
+                PushRound::Idle => return Ok(None),
+                PushRound::Waiting(until) => return Ok(Some(until)),
+                PushRound::Sent(steps) => steps,
+            };
+            // Every answered row is settled before a failure ends the round.
+            let mut failure = None;
+            for step in steps {
+                match step {
+                    PushStep::Pushed | PushStep::Conflict | PushStep::Withdrawn => {}
+                    PushStep::Refused {
                         error,
                         kind,
                         target_id,
-                    });
-                    self.changed();
+                    }
+                    | PushStep::Rejected {
+                        error,
+                        kind,
+                        target_id,
+                    } => {
+                        tracing::info!(code = ?error.code, %kind, target_id, "an action was refused by the server");
+                        if error.code == ErrorCode::PermissionDenied {
+                            self.me_stale
+                                .store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        let _ = self.events.send(EngineEvent::ActionRefused {
+                            error,
+                            kind,
+                            target_id,
+                        });
+                    }
+                    PushStep::Retry(error) => {
+                        failure.get_or_insert(RoundError::Retry(error));
+                    }
+                    PushStep::Expired(error) => failure = Some(RoundError::Expired(error)),
                 }
-                PushStep::Retry(error) => return Err(RoundError::Retry(error)),
-                PushStep::Expired(error) => return Err(RoundError::Expired(error)),
             }
+            self.changed();
             self.refresh_counts().await;
+            if let Some(failure) = failure {
+                return Err(failure);
+            }
         }
     }
 

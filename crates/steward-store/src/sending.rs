@@ -37,11 +37,11 @@ macro_rules! first_on_its_target {
     };
 }
 
-/// The oldest due row that is first on its target.
-const NEXT_DUE_ROW: &str = concat!(
+/// The oldest due rows that are first on their targets, at most ?2 of them.
+const DUE_ROWS: &str = concat!(
     "SELECT o.* FROM outbox o WHERE o.status = 'pending' AND (o.sending = 1 OR o.not_before <= ?1) AND ",
     first_on_its_target!(),
-    " ORDER BY o.id LIMIT 1"
+    " ORDER BY o.id LIMIT ?2"
 );
 
 /// When the first row of some target comes due (rows behind it wait for it anyway).
@@ -58,12 +58,9 @@ impl Store {
     /// wait for each other, so the claim on the item a moderator just opened goes out
     /// while the decision on the previous one is still in its undo window.
     pub async fn next_push(&self, now: &str) -> Result<NextPush, StoreError> {
-        let row = sqlx::query(NEXT_DUE_ROW)
-            .bind(now)
-            .fetch_optional(self.pool())
-            .await?;
-        if let Some(row) = row {
-            return Ok(NextPush::Due(rows::outbox_from_row(&row)?));
+        let mut due = self.due_rows(now, 1).await?;
+        if let Some(row) = due.pop() {
+            return Ok(NextPush::Due(row));
         }
         // The earliest a row can go: the first row of each target's chain decides it.
         let waiting: Option<String> = sqlx::query_scalar(EARLIEST_HEAD)
@@ -72,26 +69,69 @@ impl Store {
         Ok(waiting.map_or(NextPush::Idle, NextPush::Waiting))
     }
 
+    /// The rows `next_push` would send one after another, up to `limit`, oldest first:
+    /// every due row that is first on its target. No two name the same target, so they
+    /// can go out together and each answer settles only its own row; a row waiting
+    /// behind another on its target goes in a later batch, after that one's answer.
+    pub async fn due_rows(&self, now: &str, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        sqlx::query(DUE_ROWS)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(rows::outbox_from_row)
+            .collect()
+    }
+
+    /// Commits that these rows are going out, in one commit. Returns the ids it marked: rows
+    /// missing from it were withdrawn (undone) and must not be sent.
+    pub async fn mark_sending_many(&self, outbox_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.write().await?;
+        let mut marked = Vec::with_capacity(outbox_ids.len());
+        for &id in outbox_ids {
+            let done =
+                sqlx::query("UPDATE outbox SET sending = 1 WHERE id = ? AND status = 'pending'")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if done == 1 {
+                marked.push(id);
+            }
+        }
+        tx.commit().await?;
+        Ok(marked)
+    }
+
     /// Commits that the row is going out: from now on it cannot be undone. False when the
     /// row is no longer pending (an undo withdrew it after `next_push` read it): then it
     /// must not be sent.
     pub async fn mark_sending(&self, outbox_id: i64) -> Result<bool, StoreError> {
-        let marked =
-            sqlx::query("UPDATE outbox SET sending = 1 WHERE id = ? AND status = 'pending'")
-                .bind(outbox_id)
-                .execute(self.pool())
-                .await?
-                .rows_affected();
-        Ok(marked == 1)
+        Ok(self.mark_sending_many(&[outbox_id]).await? == [outbox_id])
     }
 
     /// The push failed in a way worth retrying; the row stays first in line.
     pub async fn record_push_failure(&self, outbox_id: i64, error: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?")
-            .bind(error)
-            .bind(outbox_id)
-            .execute(self.pool())
-            .await?;
+        self.record_push_failures(&[outbox_id], error).await
+    }
+
+    /// A whole batch failed (offline, a 5xx): every row in it stays first in line.
+    pub async fn record_push_failures(
+        &self,
+        outbox_ids: &[i64],
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for &id in outbox_ids {
+            sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?")
+                .bind(error)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

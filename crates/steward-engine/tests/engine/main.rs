@@ -3,6 +3,7 @@
 //! These tests need a Secret Service on the session bus; `scripts/with-desktop-session.sh`
 //! provides one (gnome-keyring in a private D-Bus session), as CI does.
 
+mod batches;
 mod images;
 mod live;
 mod logs;

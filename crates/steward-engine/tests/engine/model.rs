@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 use steward_client::ClientError;
 use steward_core::{DecisionAction, ItemState};
-use steward_engine::outbox::{PushStep, PushTransport, push_step};
+use steward_engine::outbox::{PushRound, PushTransport, push_step};
 use steward_engine::session::SessionError;
 use steward_store::{ItemRecord, NewAction, OutboxRow, Store, StoreError};
 
@@ -118,7 +118,10 @@ impl ModelServer {
 struct ModelTransport<'a>(&'a RefCell<ModelServer>);
 
 impl PushTransport for ModelTransport<'_> {
-    async fn push(&self, row: &OutboxRow) -> Result<serde_json::Value, SessionError> {
+    async fn push_batch(
+        &self,
+        rows: &[OutboxRow],
+    ) -> Result<Vec<Result<serde_json::Value, ClientError>>, SessionError> {
         let mut server = self.0.borrow_mut();
         let unreachable = || {
             SessionError::Client(ClientError::Unreachable {
@@ -129,26 +132,31 @@ impl PushTransport for ModelTransport<'_> {
         if server.partitioned {
             return Err(unreachable());
         }
-        let action = row.payload["action"].as_str().unwrap().to_string();
-        let (status, body) = server.decide(
-            &row.idempotency_key,
-            row.target_id,
-            &action,
-            row.base_version,
-        );
+        let mut answers = Vec::new();
+        for row in rows {
+            let action = row.payload["action"].as_str().unwrap().to_string();
+            let (status, body) = server.decide(
+                &row.idempotency_key,
+                row.target_id,
+                &action,
+                row.base_version,
+            );
+            answers.push(if status == 201 {
+                Ok(body)
+            } else {
+                Err(ClientError::Api {
+                    status,
+                    code: body["code"].as_str().unwrap().into(),
+                    message: body["message"].as_str().unwrap().into(),
+                    body,
+                })
+            });
+        }
+        // The whole batch was applied; its answer is lost on the way back.
         if std::mem::take(&mut server.lose_next_answer) {
             return Err(unreachable());
         }
-        if status == 201 {
-            Ok(body)
-        } else {
-            Err(SessionError::Client(ClientError::Api {
-                status,
-                code: body["code"].as_str().unwrap().into(),
-                message: body["message"].as_str().unwrap().into(),
-                body,
-            }))
-        }
+        Ok(answers)
     }
 }
 
@@ -181,7 +189,8 @@ struct Group {
     undone: bool,
 }
 
-async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
+/// Runs `ops`; each push sends a batch of at most `batch` rows.
+async fn run(ops: Vec<Op>, batch: usize) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.sqlite3");
     let mut store = Store::open(&path).await.unwrap();
@@ -213,7 +222,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 Err(other) => panic!("undo failed: {other}"),
             },
             Op::Push => {
-                push_step(&store, &ModelTransport(&server), NOW)
+                push_step(&store, &ModelTransport(&server), NOW, batch)
                     .await
                     .unwrap();
             }
@@ -237,10 +246,10 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     server.borrow_mut().partitioned = false;
     server.borrow_mut().lose_next_answer = false;
     for _ in 0..200 {
-        if push_step(&store, &ModelTransport(&server), NOW)
+        if push_step(&store, &ModelTransport(&server), NOW, batch)
             .await
             .unwrap()
-            == PushStep::Idle
+            == PushRound::Idle
         {
             break;
         }
@@ -355,9 +364,12 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_outbox_agrees_with_a_reference_server(ops in proptest::collection::vec(op(), 1..40)) {
+    fn the_outbox_agrees_with_a_reference_server(
+        ops in proptest::collection::vec(op(), 1..40),
+        batch in prop_oneof![Just(1usize), 2usize..=5, Just(100usize)],
+    ) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(run(ops))?;
+        runtime.block_on(run(ops, batch))?;
     }
 }
 
@@ -368,9 +380,12 @@ fn undo_refuses_a_partly_pushed_bulk_decision() -> Result<(), TestCaseError> {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(run(vec![
-        Op::DecideMany(vec![1, 2], DecisionAction::Approve),
-        Op::Push,
-        Op::Undo,
-    ]))
+    runtime.block_on(run(
+        vec![
+            Op::DecideMany(vec![1, 2], DecisionAction::Approve),
+            Op::Push,
+            Op::Undo,
+        ],
+        1,
+    ))
 }

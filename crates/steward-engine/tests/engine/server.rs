@@ -26,6 +26,15 @@ pub fn repo_root() -> PathBuf {
         .unwrap()
 }
 
+/// The reference server's directory: this checkout's `server/`, or `STEWARD_SERVER_DIR`
+/// (a snapshot of it, to test the client against a fixed server while it is edited).
+fn server_dir() -> PathBuf {
+    match std::env::var_os("STEWARD_SERVER_DIR") {
+        Some(path) => PathBuf::from(path),
+        None => repo_root().join("server"),
+    }
+}
+
 fn python() -> PathBuf {
     match std::env::var_os("STEWARD_PYTHON") {
         Some(path) => PathBuf::from(path),
@@ -77,7 +86,7 @@ impl TestServer {
     fn command(&self) -> Command {
         let mut command = Command::new(python());
         command
-            .current_dir(repo_root().join("server"))
+            .current_dir(server_dir())
             .env(
                 "DATABASE_URL",
                 format!("sqlite:///{}/db.sqlite3", self.dir.path().display()),

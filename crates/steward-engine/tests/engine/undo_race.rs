@@ -4,8 +4,9 @@
 
 use std::cell::Cell;
 
+use steward_client::ClientError;
 use steward_core::DecisionAction;
-use steward_engine::outbox::{PushStep, PushTransport, push_row};
+use steward_engine::outbox::{PushStep, PushTransport, push_rows};
 use steward_engine::session::SessionError;
 use steward_store::{NewAction, NextPush, OutboxRow, Store};
 
@@ -17,14 +18,22 @@ const NOW: &str = "2026-01-01T00:00:00.000Z";
 struct Counting(Cell<u32>);
 
 impl PushTransport for Counting {
-    async fn push(&self, row: &OutboxRow) -> Result<serde_json::Value, SessionError> {
-        self.0.set(self.0.get() + 1);
-        let state = if row.kind == "decide_item" {
-            "removed"
-        } else {
-            "open"
-        };
-        Ok(serde_json::json!({"item": item_json(row.target_id, state)}))
+    async fn push_batch(
+        &self,
+        rows: &[OutboxRow],
+    ) -> Result<Vec<Result<serde_json::Value, ClientError>>, SessionError> {
+        self.0.set(self.0.get() + rows.len() as u32);
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let state = if row.kind == "decide_item" {
+                    "removed"
+                } else {
+                    "open"
+                };
+                Ok(serde_json::json!({"item": item_json(row.target_id, state)}))
+            })
+            .collect())
     }
 }
 
@@ -70,9 +79,9 @@ async fn an_undo_that_lands_between_choosing_and_sending_a_row_keeps_it_off_the_
         "the UI says Undone"
     );
     let transport = Counting(Cell::new(0));
-    let step = push_row(&store, &transport, row).await.unwrap();
+    let steps = push_rows(&store, &transport, vec![row]).await.unwrap();
 
-    assert_eq!(step, PushStep::Withdrawn);
+    assert_eq!(steps, vec![PushStep::Withdrawn]);
     assert_eq!(
         transport.0.get(),
         0,

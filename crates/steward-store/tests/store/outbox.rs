@@ -106,6 +106,36 @@ async fn a_claim_on_the_next_item_does_not_wait_for_a_decision_in_its_undo_windo
     assert_eq!(store.next_push(T5).await.unwrap(), NextPush::Idle);
 }
 
+/// A batch takes every due row that is first on its target, oldest first, up to its
+/// limit: a row behind another on the same item, or still in its undo window, waits.
+/// Marking the batch as going out skips a row an undo withdrew in between.
+#[tokio::test]
+async fn a_batch_holds_one_row_per_target_and_sends_only_what_is_still_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_items(&dir, &[1, 2, 3]).await;
+    claim(&store, 1, "claim-1").await;
+    decide(&store, 1, T0).await;
+    decide(&store, 3, T5).await;
+    decide(&store, 2, T0).await;
+
+    let batch = store.due_rows(T0, 100).await.unwrap();
+    let named: Vec<_> = batch
+        .iter()
+        .map(|row| (row.kind.as_str(), row.target_id))
+        .collect();
+    assert_eq!(named, [("claim_item", 1), ("decide_item", 2)]);
+    assert_eq!(store.due_rows(T0, 1).await.unwrap().len(), 1);
+    assert_eq!(store.due_rows(T5, 100).await.unwrap().len(), 3);
+
+    assert_eq!(store.undo_last().await.unwrap(), vec![2]);
+    let ids: Vec<i64> = batch.iter().map(|row| row.id).collect();
+    assert_eq!(
+        store.mark_sending_many(&ids).await.unwrap(),
+        [ids[0]],
+        "the undone decision was marked as going out"
+    );
+}
+
 /// The push loop reads a row, then marks it as going out. An undo that commits in
 /// between wins: the mark fails and the row must not be sent. A mark that commits first
 /// wins the other way: the undo says it is too late.
