@@ -5,6 +5,16 @@ DJANGO_SECRET_KEY   secret key; the default is a public, insecure development ke
 DJANGO_DEBUG        "1"/"true"/"yes" turns debug on; off otherwise (tests run with it off).
 DJANGO_ALLOWED_HOSTS comma-separated, default "127.0.0.1,localhost".
 DATABASE_URL        any dj-database-url URL; SQLite file server/db.sqlite3 when unset.
+DATABASE_POOL       PostgreSQL only: "1" (default) gives each process a psycopg pool of
+                    DATABASE_POOL_MIN_SIZE (1) to DATABASE_POOL_MAX_SIZE (4) connections,
+                    waiting DATABASE_POOL_TIMEOUT (10) seconds for one; "0" keeps one
+                    persistent connection per thread for DATABASE_CONN_MAX_AGE (60) seconds.
+DATABASE_CONNECT_TIMEOUT  seconds to wait for PostgreSQL to accept a connection (5).
+DJANGO_CSRF_TRUSTED_ORIGINS  comma-separated origins (https://forum.example) for the
+                    product's forms and the admin behind a proxy.
+DJANGO_TRUST_X_FORWARDED_PROTO  "1" when a proxy that sets X-Forwarded-Proto terminates TLS.
+
+../docs/deploy.md explains them, and the STEWARD_* settings read below.
 """
 
 import os
@@ -28,6 +38,17 @@ ALLOWED_HOSTS = [
     for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
     if host.strip()
 ]
+CSRF_TRUSTED_ORIGINS = [
+    origin.strip()
+    for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",")
+    if origin.strip()
+]
+if _env_flag("DJANGO_TRUST_X_FORWARDED_PROTO"):
+    # Only behind a proxy that always sets (or strips) X-Forwarded-Proto itself: a client
+    # could otherwise claim https.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -75,9 +96,26 @@ ASGI_APPLICATION = "demo.asgi.application"
 
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", 60)),
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
+        os.environ.get("DATABASE_CONNECT_TIMEOUT", 5)
+    )
+    if os.environ.get("DATABASE_POOL", "1").strip().lower() not in {"0", "false", "no", "off"}:
+        # A pool per process instead of a connection per thread: under ASGI every request
+        # runs its database work on a new thread, where persistent connections would pile
+        # up. min_size is explicit because psycopg_pool's default (4) would open four
+        # connections in every gunicorn worker. Django refuses CONN_MAX_AGE with a pool.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", 1)),
+            "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", 4)),
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", 10)),
+        }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Two gunicorn workers write concurrently: wait for the lock instead of failing with
     # "database is locked", and take the write lock at BEGIN so a read-then-write
@@ -165,13 +203,23 @@ STEWARD_PUBLIC_URL = os.environ.get("STEWARD_PUBLIC_URL", "http://127.0.0.1:8000
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
-# GET /api/v1/events under ASGI: how often a connection checks for changes, and how long
-# it stays open before the client reconnects.
+# GET /api/v1/events under ASGI: how often changes are looked for without notifications,
+# how long a stream stays open before the client reconnects, and how many streams one
+# session may hold open at once.
 STEWARD_EVENTS_POLL_SECONDS = float(os.environ.get("STEWARD_EVENTS_POLL_SECONDS", 1.0))
 STEWARD_EVENTS_MAX_SECONDS = float(os.environ.get("STEWARD_EVENTS_MAX_SECONDS", 300))
+STEWARD_EVENTS_MAX_STREAMS_PER_SESSION = int(
+    os.environ.get("STEWARD_EVENTS_MAX_STREAMS_PER_SESSION", 4)
+)
 
 # Seconds an access token lives; refresh tokens live much longer and rotate on use.
 STEWARD_ACCESS_TOKEN_TTL = int(os.environ.get("STEWARD_ACCESS_TOKEN_TTL", 15 * 60))
+STEWARD_REFRESH_TOKEN_TTL = int(os.environ.get("STEWARD_REFRESH_TOKEN_TTL", 30 * 24 * 3600))
+# Seconds the answer to a mutation sent with an Idempotency-Key is kept (steward_sweep
+# purges older ones); GET /me tells clients, which refuse to resend older actions.
+STEWARD_IDEMPOTENCY_RETENTION_SECONDS = int(
+    os.environ.get("STEWARD_IDEMPOTENCY_RETENTION_SECONDS", 30 * 24 * 3600)
+)
 
 LOGGING = {
     "version": 1,
