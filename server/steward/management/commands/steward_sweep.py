@@ -11,8 +11,8 @@ It ends suspensions whose time is up (their scheduled end job may have been lost
 broker flushed, a worker down for days), records job outcomes a signal did not report
 (backend reconcile), brings every account up to date with its user (changes made by
 QuerySet.update or raw SQL send no signal), and purges idempotency records older than
-STEWARD_IDEMPOTENCY_RETENTION_SECONDS. Each part is safe to run any number of times, in
-any number of processes at once.
+STEWARD_IDEMPOTENCY_RETENTION_SECONDS. Each part is safe to run any number of times; one
+sweeping process per deployment is enough.
 """
 
 import logging
