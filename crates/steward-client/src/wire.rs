@@ -44,6 +44,10 @@ pub struct Me {
     pub roles: Vec<String>,
     #[serde(default)]
     pub permissions: Vec<String>,
+    /// How long the server remembers an applied action's idempotency key; an action
+    /// queued longer ago must not be resent blindly. Absent on older servers.
+    #[serde(default)]
+    pub idempotency_retention_seconds: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

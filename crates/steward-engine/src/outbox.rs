@@ -74,6 +74,45 @@ pub enum PushStep {
     Expired(AppError),
 }
 
+/// The cache key under which the server's idempotency retention (seconds) is kept.
+pub const RETENTION_META: &str = "idempotency_retention_seconds";
+
+/// Rows queued so long ago that the server may have applied them and already forgotten
+/// their keys (its retention, less an hour for clocks that disagree) are not sent: each
+/// is refused with the reason, for the user to check and redo. Nothing happens while the
+/// retention is unknown (a server that does not state it keeps keys for good).
+pub async fn refuse_rows_past_retention(
+    store: &Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<PushStep>, StoreError> {
+    let Some(seconds) = store
+        .get_meta(RETENTION_META)
+        .await?
+        .and_then(|value| value.parse::<i64>().ok())
+    else {
+        return Ok(Vec::new());
+    };
+    let margin = 3600.min(seconds / 10);
+    let cutoff = now - chrono::Duration::seconds(seconds - margin);
+    let days = seconds as f64 / 86_400.0;
+    let message = format!(
+        "Not sent: it was queued before {}, longer ago than the server remembers the actions it \
+         applied ({days:.0} days), so it may have been applied already. Check it and do it again \
+         if it is still needed.",
+        cutoff.format("%Y-%m-%d %H:%M UTC"),
+    );
+    let cutoff = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let refused = store.refuse_rows_queued_before(&cutoff, &message).await?;
+    Ok(refused
+        .into_iter()
+        .map(|(kind, target_id)| PushStep::Rejected {
+            error: AppError::new(ErrorCode::Conflict, message.clone()),
+            kind,
+            target_id,
+        })
+        .collect())
+}
+
 /// Sends the due rows (see [`Store::due_rows`]) as one batch of at most `max_rows`.
 pub async fn push_step(
     store: &Store,

@@ -13,7 +13,10 @@ use tokio::time::Instant;
 
 use crate::active::Active;
 use crate::feeds;
-use crate::outbox::{BATCH_MAX_ROWS, PushRound, PushStep, PushTransport, push_step};
+use crate::outbox::{
+    BATCH_MAX_ROWS, PushRound, PushStep, PushTransport, RETENTION_META, push_step,
+    refuse_rows_past_retention,
+};
 use crate::records;
 use crate::session::{Session, SessionError};
 use crate::{Engine, EngineEvent};
@@ -274,6 +277,21 @@ impl Active {
     /// Pushes due rows, a batch at a time, oldest first. Returns the time the next row's
     /// undo window ends, if one waits.
     async fn push_outbox(&self) -> Result<Option<String>, RoundError> {
+        if self.me_read_at.lock().await.is_none() {
+            // The first round of a session learns the server's rules (roles, how long it
+            // remembers applied actions) before anything is sent.
+            self.refresh_me().await?;
+        }
+        let too_old = refuse_rows_past_retention(&self.store, chrono::Utc::now())
+            .await
+            .map_err(storage)?;
+        if !too_old.is_empty() {
+            tracing::warn!(
+                count = too_old.len(),
+                "actions queued past the server's retention were not sent"
+            );
+            self.settled(too_old).await?;
+        }
         loop {
             let round = push_step(
                 &self.store,
@@ -288,44 +306,47 @@ impl Active {
                 PushRound::Waiting(until) => return Ok(Some(until)),
                 PushRound::Sent(steps) => steps,
             };
-            // Every answered row is settled before a failure ends the round.
-            let mut failure = None;
-            for step in steps {
-                match step {
-                    PushStep::Pushed | PushStep::Conflict | PushStep::Withdrawn => {}
-                    PushStep::Refused {
-                        error,
-                        kind,
-                        target_id,
-                    }
-                    | PushStep::Rejected {
-                        error,
-                        kind,
-                        target_id,
-                    } => {
-                        tracing::info!(code = ?error.code, %kind, target_id, "an action was refused by the server");
-                        if error.code == ErrorCode::PermissionDenied {
-                            self.me_stale
-                                .store(true, std::sync::atomic::Ordering::SeqCst);
-                        }
-                        let _ = self.events.send(EngineEvent::ActionRefused {
-                            error,
-                            kind,
-                            target_id,
-                        });
-                    }
-                    PushStep::Retry(error) => {
-                        failure.get_or_insert(RoundError::Retry(error));
-                    }
-                    PushStep::Expired(error) => failure = Some(RoundError::Expired(error)),
+            self.settled(steps).await?;
+        }
+    }
+
+    /// Tells the UI what became of the rows of a batch. Every answered row is settled
+    /// before a failure (the first one met) ends the round.
+    async fn settled(&self, steps: Vec<PushStep>) -> Result<(), RoundError> {
+        let mut failure = None;
+        for step in steps {
+            match step {
+                PushStep::Pushed | PushStep::Conflict | PushStep::Withdrawn => {}
+                PushStep::Refused {
+                    error,
+                    kind,
+                    target_id,
                 }
-            }
-            self.changed();
-            self.refresh_counts().await;
-            if let Some(failure) = failure {
-                return Err(failure);
+                | PushStep::Rejected {
+                    error,
+                    kind,
+                    target_id,
+                } => {
+                    tracing::info!(code = ?error.code, %kind, target_id, "an action was refused");
+                    if error.code == ErrorCode::PermissionDenied {
+                        self.me_stale
+                            .store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    let _ = self.events.send(EngineEvent::ActionRefused {
+                        error,
+                        kind,
+                        target_id,
+                    });
+                }
+                PushStep::Retry(error) => {
+                    failure.get_or_insert(RoundError::Retry(error));
+                }
+                PushStep::Expired(error) => failure = Some(RoundError::Expired(error)),
             }
         }
+        self.changed();
+        self.refresh_counts().await;
+        failure.map_or(Ok(()), Err)
     }
 
     async fn pull(&self) -> Result<(), RoundError> {
@@ -392,6 +413,12 @@ impl Active {
         self.me_stale
             .store(false, std::sync::atomic::Ordering::SeqCst);
         *self.me_read_at.lock().await = Some(Instant::now());
+        if let Some(seconds) = me.idempotency_retention_seconds {
+            self.store
+                .set_meta(RETENTION_META, &seconds.to_string())
+                .await
+                .map_err(storage)?;
+        }
         let fresh = records::user_info(&me);
         let before = self.user();
         if fresh == before {

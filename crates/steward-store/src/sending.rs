@@ -197,6 +197,46 @@ impl Store {
         Ok(())
     }
 
+    /// Takes out of the push every pending row queued before `cutoff`: the server may have
+    /// applied it and already forgotten its idempotency key, so sending it again could
+    /// apply it twice. Each is rolled back; a claim is dropped (nobody asked for it), any
+    /// other row is kept as refused with `message`, for the user to check and redo.
+    /// Returns the refused rows' (kind, target id), claims left out.
+    pub async fn refuse_rows_queued_before(
+        &self,
+        cutoff: &str,
+        message: &str,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut tx = self.write().await?;
+        let stale: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT id, kind, target_id FROM outbox WHERE status = 'pending' AND created_at < ? ORDER BY id",
+        )
+        .bind(cutoff)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut refused = Vec::new();
+        for (outbox_id, kind, target_id) in stale {
+            roll_back(&mut tx, outbox_id).await?;
+            if matches!(kind.as_str(), "claim_item" | "release_item") {
+                sqlx::query("DELETE FROM outbox WHERE id = ?")
+                    .bind(outbox_id)
+                    .execute(&mut *tx)
+                    .await?;
+                continue;
+            }
+            sqlx::query(
+                "UPDATE outbox SET status = 'rejected', sending = 0, last_error = ? WHERE id = ?",
+            )
+            .bind(message)
+            .bind(outbox_id)
+            .execute(&mut *tx)
+            .await?;
+            refused.push((kind, target_id));
+        }
+        tx.commit().await?;
+        Ok(refused)
+    }
+
     /// Withdraws the most recent user action if none of its rows has gone out yet.
     /// Returns the items it touched.
     pub async fn undo_last(&self) -> Result<Vec<i64>, StoreError> {
