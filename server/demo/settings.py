@@ -204,13 +204,14 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
 # GET /api/v1/events under ASGI: how often changes are looked for without notifications,
-# how long a stream stays open before the client reconnects, and how many streams one
-# session may hold open at once.
+# how long a stream stays open before the client reconnects, how many streams one session
+# may hold open in one process, and the safety-net recompute while streams are open.
 STEWARD_EVENTS_POLL_SECONDS = float(os.environ.get("STEWARD_EVENTS_POLL_SECONDS", 1.0))
 STEWARD_EVENTS_MAX_SECONDS = float(os.environ.get("STEWARD_EVENTS_MAX_SECONDS", 300))
 STEWARD_EVENTS_MAX_STREAMS_PER_SESSION = int(
     os.environ.get("STEWARD_EVENTS_MAX_STREAMS_PER_SESSION", 4)
 )
+STEWARD_EVENTS_RECHECK_SECONDS = float(os.environ.get("STEWARD_EVENTS_RECHECK_SECONDS", 10))
 
 # Seconds an access token lives; refresh tokens live much longer and rotate on use.
 STEWARD_ACCESS_TOKEN_TTL = int(os.environ.get("STEWARD_ACCESS_TOKEN_TTL", 15 * 60))
