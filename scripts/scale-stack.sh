@@ -16,27 +16,32 @@
 #
 # Everything else goes to stderr; the processes' output goes to $SCALE_DIR/honcho.log.
 # Everything it starts stops when it ends (exit, INT or TERM). Exit status: COMMAND's.
-# Knobs: SCALE_WEB (2), SCALE_EVENTS (2), SCALE_PORT (honcho's base port, 5000: web gets
-# 5000, 5001..., events 5100, 5101...), SCALE_SEED (1; 0: migrate only), SCALE_PASSWORD
-# (the staff users' password, default <role>-demo), SCALE_ITEMS (300), SCALE_AUDIT (2000),
-# SCALE_JOBS (60), SCALE_DIR (${TMPDIR:-/tmp}/steward-scale: data and logs, emptied at
-# start), SCALE_PROCESSES (the Procfile types to run; default all), and the settings of
-# docs/deploy.md, which pass through (DATABASE_POOL_MAX_SIZE, WEB_CONCURRENCY, ...).
+# Several stacks can run side by side: each takes its own directory and free ports.
+# Knobs: SCALE_WEB (2), SCALE_EVENTS (2), SCALE_PORT (honcho's base port; default the
+# first of 5000, 6000, ... whose ports are free: web gets BASE, BASE+1..., events BASE+100,
+# BASE+101...), SCALE_SEED (1; 0: migrate only), SCALE_PASSWORD (the staff users'
+# password, default <role>-demo), SCALE_ITEMS (300), SCALE_AUDIT (2000), SCALE_JOBS (60),
+# SCALE_DIR (data and logs; default a new ${TMPDIR:-/tmp}/steward-scale.XXXXXX, removed
+# after a run that succeeded and kept, with its logs, after one that failed; a directory
+# you name is emptied at start and kept), SCALE_PROCESSES (the Procfile types to run,
+# default all), and the settings of docs/deploy.md, which pass through
+# (DATABASE_POOL_MAX_SIZE, WEB_CONCURRENCY, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PYTHON=$ROOT/.venv/bin/python
-SCALE_DIR=${SCALE_DIR:-${TMPDIR:-/tmp}/steward-scale}
 WEB=${SCALE_WEB:-2}
 EVENTS=${SCALE_EVENTS:-2}
-BASE_PORT=${SCALE_PORT:-5000}
 say() { echo "=== scale-stack: $*" >&2; }
 free_port() {
   "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 honcho_pid=""
+own_dir=0
+SCALE_DIR=${SCALE_DIR:-}
 cleanup() {
+  local status=$?
   if [ -n "$honcho_pid" ]; then
     # honcho sends SIGTERM to each process group, then SIGKILL after 5 s.
     kill -TERM "$honcho_pid" 2>/dev/null || true
@@ -46,16 +51,27 @@ cleanup() {
   fi
   REDIS_DIR="$SCALE_DIR/redis" server/scripts/start_redis.sh stop >/dev/null 2>&1 || true
   PG_DIR="$SCALE_DIR/pg" server/scripts/start_postgres.sh stop >/dev/null 2>&1 || true
+  if [ "$own_dir" = 1 ] && [ "$status" = 0 ]; then
+    rm -rf "$SCALE_DIR"
+  elif [ -d "$SCALE_DIR" ]; then
+    echo "scale-stack: logs kept in $SCALE_DIR" >&2
+  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 [ -x "$PYTHON" ] || { echo "scale-stack: no $PYTHON; run scripts/setup.sh first" >&2; exit 1; }
-# An earlier run that was killed with -9 may still hold the ports and the data.
-REDIS_DIR="$SCALE_DIR/redis" server/scripts/start_redis.sh stop >/dev/null 2>&1 || true
-PG_DIR="$SCALE_DIR/pg" server/scripts/start_postgres.sh stop >/dev/null 2>&1 || true
-rm -rf "$SCALE_DIR"
-mkdir -p "$SCALE_DIR"
+if [ -n "$SCALE_DIR" ]; then
+  # A directory of your choice: an earlier run there, killed with -9, may still be running.
+  REDIS_DIR="$SCALE_DIR/redis" server/scripts/start_redis.sh stop >/dev/null 2>&1 || true
+  PG_DIR="$SCALE_DIR/pg" server/scripts/start_postgres.sh stop >/dev/null 2>&1 || true
+  rm -rf "$SCALE_DIR"
+  mkdir -p "$SCALE_DIR"
+else
+  # A directory of its own, so that runs side by side never touch each other's services.
+  SCALE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/steward-scale.XXXXXX")
+  own_dir=1
+fi
 chmod 755 "$SCALE_DIR"   # PostgreSQL's data lives inside and runs as its own user
 
 say "PostgreSQL and Redis"
@@ -65,7 +81,6 @@ redis_url=$(REDIS_DIR="$SCALE_DIR/redis" REDIS_PORT=${SCALE_REDIS_PORT:-$(free_p
   server/scripts/start_redis.sh 2>>"$SCALE_DIR/services.log")
 export DATABASE_URL=$database_url
 export CELERY_BROKER_URL=$redis_url/0
-export STEWARD_PUBLIC_URL=${STEWARD_PUBLIC_URL:-http://127.0.0.1:$BASE_PORT}
 export DJANGO_EMAIL_BACKEND=${DJANGO_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}
 export DJANGO_EMAIL_FILE_PATH=${DJANGO_EMAIL_FILE_PATH:-$SCALE_DIR/mail}
 export PATH="$ROOT/.venv/bin:$PATH"
@@ -87,6 +102,27 @@ fi
 mapfile -t procfile_types < <(sed -nE 's/^([A-Za-z0-9_-]+):.*/\1/p' Procfile)
 wanted=${SCALE_PROCESSES:-${procfile_types[*]}}
 read -r -a started_types <<<"${wanted//,/ }"
+ports_free() {   # ports_free BASE: are the web and events ports from BASE all free?
+  "$PYTHON" - "$1" "$WEB" "$EVENTS" "${started_types[@]}" <<'PY'
+import socket, sys
+base, web, events, types = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+counts = {"web": web, "events": events}
+for index, name in enumerate(types):
+    for n in range(counts.get(name, 0)):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", base + 100 * index + n))
+            except OSError:
+                sys.exit(1)
+PY
+}
+if [ -n "${SCALE_PORT:-}" ]; then
+  BASE_PORT=$SCALE_PORT
+else
+  # Another stack (another engineer's, a test's) may hold 5000: take the first free range.
+  for BASE_PORT in $(seq 5000 1000 15000); do ports_free "$BASE_PORT" && break; done
+fi
+export STEWARD_PUBLIC_URL=${STEWARD_PUBLIC_URL:-http://127.0.0.1:$BASE_PORT}
 urls_of() {   # urls_of TYPE COUNT
   local index=0 type
   for type in "${started_types[@]}"; do
