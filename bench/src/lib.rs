@@ -1,6 +1,9 @@
 //! Shared pieces of the benchmarks: deterministic data that looks like production's,
 //! and the report format (a measurement, its baseline, and their ratio).
 
+pub mod router;
+pub mod stack;
+
 use steward_store::{AuditRecord, ItemRecord};
 
 /// A small deterministic generator (xorshift), so every run measures the same data.
