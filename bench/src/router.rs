@@ -6,7 +6,7 @@
 //! events process may stay there (uvicorn serves the whole API too).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -14,6 +14,8 @@ use tokio::task::JoinHandle;
 
 pub struct Router {
     pub url: String,
+    /// While set, every connection is closed at once: the server looks unreachable.
+    pub offline: Arc<AtomicBool>,
     task: JoinHandle<()>,
 }
 
@@ -39,8 +41,14 @@ impl Router {
         let web: Arc<Vec<String>> = Arc::new(web.iter().map(|u| authority(u)).collect());
         let events: Arc<Vec<String>> = Arc::new(events.iter().map(|u| authority(u)).collect());
         let turn = Arc::new(AtomicUsize::new(0));
+        let offline = Arc::new(AtomicBool::new(false));
+        let cut = Arc::clone(&offline);
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                if cut.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
                 let (web, events, turn) =
                     (Arc::clone(&web), Arc::clone(&events), Arc::clone(&turn));
                 tokio::spawn(async move {
@@ -48,7 +56,7 @@ impl Router {
                 });
             }
         });
-        Ok(Router { url, task })
+        Ok(Router { url, offline, task })
     }
 }
 

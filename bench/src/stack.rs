@@ -2,6 +2,7 @@
 //! scripts/scale-stack.sh started (their URLs arrive in the environment), the PostgreSQL
 //! database behind them, and plain-HTTP reads of what the server holds.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -53,14 +54,24 @@ impl Stack {
         self.root.join(".venv/bin/python")
     }
 
-    /// Runs Python in the server's Django project (`manage.py shell -c`) and returns what
+    /// Runs Python in the server's Django project (`manage.py shell`) and returns what
     /// it printed.
     pub fn django(&self, script: &str) -> Result<String, BoxError> {
-        let output = Command::new(self.python())
+        // The script goes in on stdin (which `shell` runs): an argument is capped at 128 KB.
+        let mut child = Command::new(self.python())
             .arg(self.root.join("server/manage.py"))
-            .args(["shell", "-c", script])
+            .arg("shell")
             .env("DATABASE_URL", &self.database_url)
-            .output()?;
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        child
+            .stdin
+            .take()
+            .ok_or("no stdin")?
+            .write_all(script.as_bytes())?;
+        let output = child.wait_with_output()?;
         if !output.status.success() {
             return Err(format!(
                 "manage.py shell failed: {}",
@@ -184,6 +195,11 @@ impl Admin {
             base: base.to_string(),
             token,
         })
+    }
+
+    /// The access token, for requests of one's own.
+    pub fn token(&self) -> &str {
+        &self.token
     }
 
     pub async fn get(&self, path_and_query: &str) -> Result<Value, BoxError> {

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The outbox-flush benchmark (bench/src/bin/flush.rs): decisions made offline and sent in
+# batches, against the single-decision endpoint's own throughput, on PostgreSQL with the
+# Procfile's web processes (scripts/scale-stack.sh), in a private desktop session.
+#
+#   scripts/bench-flush.sh            # 10,000 decisions a side; seeds 21,000 items first
+#   scripts/bench-flush.sh --quick    # 1,000 a side
+#
+# Report: bench/results/flush[-quick]-<time>.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=""
+[ "${1:-}" = --quick ] && quick=--quick
+cargo build -q --locked --release -p steward-bench --bin flush
+work=$(mktemp -d "${TMPDIR:-/tmp}/steward-flush.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+export SCALE_DIR=$work/stack SCALE_PASSWORD=load-password LOAD_PASSWORD=load-password
+export SCALE_ITEMS=${SCALE_ITEMS:-$([ -n "$quick" ] && echo 2600 || echo 24000)}
+export SCALE_AUDIT=${SCALE_AUDIT:-0} SCALE_JOBS=${SCALE_JOBS:-0}
+export SCALE_WEB=${SCALE_WEB:-2} SCALE_EVENTS=0 SCALE_PROCESSES=web
+scripts/with-desktop-session.sh scripts/scale-stack.sh target/release/flush $quick
