@@ -20,7 +20,7 @@ if [ "${1:-}" = --full ]; then
   profile=(--release)
   bin=target/release/load
 fi
-cargo build -q -p steward-bench --bin load "${profile[@]}"
+cargo build -q --locked -p steward-bench --bin load "${profile[@]}"
 
 # 200 light clients hold a stream and a request each, through the front door and back.
 ulimit -n 16384 2>/dev/null || ulimit -n "$(ulimit -Hn)"

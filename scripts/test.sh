@@ -3,7 +3,7 @@
 # formatting and lints (rustfmt, prettier, clippy, eslint, ruff), the reference server's
 # suite (SQLite, PostgreSQL, OpenAPI drift, schemathesis), the UI's checks and unit
 # tests, the desktop build, the Rust tests against the real server with a real keychain,
-# and the end-to-end tests of the built app.
+# the short load test (scripts/load-test.sh) and the end-to-end tests of the built app.
 #
 #   scripts/test.sh                  # what README and CI run
 #   TEST_SKIP_SETUP=1 scripts/test.sh
@@ -38,6 +38,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "rust tests (real server, real keychain and notifications in a private D-Bus session)"
 scripts/with-desktop-session.sh cargo test --workspace --locked
+
+step "load test, short: 20 engines and 200 light clients, two web and two events processes on PostgreSQL"
+# scripts/load-test.sh --full runs the long version (not in CI).
+scripts/load-test.sh
 
 step "end-to-end: the built app through tauri-driver under Xvfb"
 # Bounded: a hung WebDriver session must fail this step, not eat the whole CI budget.
