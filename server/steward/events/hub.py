@@ -116,6 +116,8 @@ class Hub:
         self._task = None
         self._executor = None
         self._idle_handle = None
+        self._filling = None
+        self._filling_names: set[str] = set()
 
     @property
     def open_streams(self) -> int:
@@ -141,11 +143,20 @@ class Hub:
         missing = subscription.collections - self.cursors.keys()
         if missing:
             try:
-                await self._refresh(missing)
+                await self._fill(missing)
             except BaseException:
                 self.unsubscribe(subscription)
                 raise
         return subscription
+
+    async def _fill(self, missing: set[str]) -> None:
+        """Compute collections nobody watched yet. Streams that open together (clients
+        reconnecting after a restart) share one look instead of queueing one each."""
+        filling = self._filling
+        if filling is None or filling.done() or not missing <= self._filling_names:
+            self._filling_names = set(missing)
+            self._filling = filling = asyncio.ensure_future(self._refresh(missing))
+        await asyncio.shield(filling)
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._remove(subscription)

@@ -97,6 +97,22 @@ def test_one_look_per_burst_wakes_only_the_streams_concerned():
     run(scenario())
 
 
+def test_streams_that_open_together_share_one_look():
+    # Clients reconnecting together after a restart find the hub cold.
+    database = FakeDatabase(items=cursor_at(1), queues=cursor_at(1))
+
+    async def scenario():
+        hub = make_hub(database)
+        streams = await asyncio.gather(
+            *(hub.subscribe({"items", "queues"}, f"s{n}") for n in range(100))
+        )
+        assert database.looks == [("items", "queues")]
+        assert all(hub.cursors[name] == cursor_at(1) for name in streams[0].collections)
+        await hub.stop()
+
+    run(scenario())
+
+
 def test_a_look_that_finds_nothing_new_wakes_nobody():
     database = FakeDatabase(items=cursor_at(5))
 
