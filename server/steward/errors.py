@@ -60,6 +60,26 @@ class TokenReused(StewardError):
     )
 
 
+class TooManyAttempts(StewardError):
+    """429: sign-in is locked for a while (throttle.py). `wait` becomes Retry-After."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_attempts"
+    default_detail = "Too many sign-in attempts. Try again later."
+
+    def __init__(self, message=None, wait=None):
+        super().__init__(message)
+        self.wait = wait
+
+
+class PayloadTooLarge(StewardError):
+    """413: the request body is larger than STEWARD_MAX_BODY_BYTES (body_limit.py)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = "The request body is too large."
+
+
 class Conflict(StewardError):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"

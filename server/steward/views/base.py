@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from steward import auth, operations
+from steward.body_limit import enforce_body_limit
 from steward.errors import exception_handler, validation_error
 from steward.idempotency import Replay, replay_before_checks, run_idempotent
 from steward.serializers.common import page_body
@@ -43,6 +44,8 @@ class StewardAPIView(APIView):
         return super().handle_exception(exc)
 
     def initial(self, request, *args, **kwargs):
+        # Before anything reads the body: a body over STEWARD_MAX_BODY_BYTES is refused.
+        enforce_body_limit(request._request)
         # NUL cannot be stored or compared by PostgreSQL; reject it before any query.
         for name, value in request.query_params.items():
             if "\x00" in value:
