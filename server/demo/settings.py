@@ -151,6 +151,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The default hook, and Steward's: 413 payload_too_large on every operation with a body.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "steward.body_limit.document_body_limit",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ActionEnum": "steward.models.Decision.Action",
         "AccountActionEnum": ["suspend", "reactivate", "force_logout", "send_password_reset"],
@@ -216,6 +221,25 @@ STEWARD_EVENTS_RECHECK_SECONDS = float(os.environ.get("STEWARD_EVENTS_RECHECK_SE
 # Seconds an access token lives; refresh tokens live much longer and rotate on use.
 STEWARD_ACCESS_TOKEN_TTL = int(os.environ.get("STEWARD_ACCESS_TOKEN_TTL", 15 * 60))
 STEWARD_REFRESH_TOKEN_TTL = int(os.environ.get("STEWARD_REFRESH_TOKEN_TTL", 30 * 24 * 3600))
+# The longest a session (a login's family of tokens) lasts however often it is refreshed;
+# a password change ends it at once. See docs/deploy.md.
+STEWARD_SESSION_MAX_AGE_SECONDS = int(
+    os.environ.get("STEWARD_SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600)
+)
+# Sign-in throttling (steward/throttle.py): failures allowed per username and per client
+# address within the window, and the first lockout (doubling with each one in a row).
+STEWARD_LOGIN_MAX_FAILURES_PER_USER = int(os.environ.get("STEWARD_LOGIN_MAX_FAILURES_PER_USER", 5))
+STEWARD_LOGIN_MAX_FAILURES_PER_ADDRESS = int(
+    os.environ.get("STEWARD_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
+)
+STEWARD_LOGIN_WINDOW_SECONDS = int(os.environ.get("STEWARD_LOGIN_WINDOW_SECONDS", 15 * 60))
+STEWARD_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("STEWARD_LOGIN_LOCKOUT_SECONDS", 5 * 60))
+# How many proxies in front of the web processes append to X-Forwarded-For (nginx with
+# $proxy_add_x_forwarded_for: 1). 0, the default, counts sign-ins by REMOTE_ADDR alone:
+# right when clients connect directly, and safe, since clients can write X-Forwarded-For.
+STEWARD_TRUSTED_PROXY_COUNT = int(os.environ.get("STEWARD_TRUSTED_PROXY_COUNT", 0))
+# The largest request body Steward's API reads (bytes); larger ones get 413 unread.
+STEWARD_MAX_BODY_BYTES = int(os.environ.get("STEWARD_MAX_BODY_BYTES", 2_621_440))
 # Seconds the answer to a mutation sent with an Idempotency-Key is kept (steward_sweep
 # purges older ones); GET /me tells clients, which refuse to resend older actions.
 STEWARD_IDEMPOTENCY_RETENTION_SECONDS = int(

@@ -160,6 +160,15 @@ class TokenFamilyAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
 
 
+@admin.register(models.LoginThrottle)
+class LoginThrottleAdmin(admin.ModelAdmin):
+    """Failed sign-ins per username and address; deleting a row lifts its lockout."""
+
+    list_display = ["scope", "key", "failures", "last_failure_at", "locked_until", "lockouts"]
+    list_filter = ["scope"]
+    search_fields = ["key"]
+
+
 @admin.register(models.AccessToken)
 class AccessTokenAdmin(admin.ModelAdmin):
     list_display = ["id", "family", "created_at", "expires_at"]

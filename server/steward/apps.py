@@ -12,6 +12,7 @@ class StewardConfig(AppConfig):
         # Registers the OpenAPI extension for the bearer token authentication class.
         from steward import schema  # noqa: F401
         from steward.accounts import sync as account_sync
+        from steward.auth import connect_password_change_hook
         from steward.content.registry import site
         from steward.feed_stamps import restore_sqlite_triggers
         from steward.jobs.backends import connect_all
@@ -25,5 +26,7 @@ class StewardConfig(AppConfig):
         connect_all()
         # Account rows follow the product's users (saves, deletes, groups, sign-ins).
         account_sync.connect()
+        # A new password ends the user's Steward sessions, whichever path changed it.
+        connect_password_change_hook()
         # The product's Sources, from the steward.py module of each installed app.
         autodiscover_modules("steward", register_to=site)

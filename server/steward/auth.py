@@ -12,9 +12,17 @@ used, such a retry supersedes the successor (presenting it later counts as reuse
 issues a new pair in the same family. Logout revokes the family, which also kills its
 access tokens.
 
+A family also ends, whatever its refreshes, STEWARD_SESSION_MAX_AGE_SECONDS after its
+login (access and refresh tokens never outlive it), and when the user's password changes
+by any path that saves the user (set_password and save, the admin, the product's forms):
+a pre_save/post_save pair on the user model compares the stored hash.
+
+Login is throttled per username and per client address before the password is checked
+(throttle.py).
+
 Settings: STEWARD_ACCESS_TOKEN_TTL (seconds, default 900), STEWARD_REFRESH_TOKEN_TTL
-(seconds, default 30 days) and STEWARD_REFRESH_REUSE_GRACE_SECONDS (default 60; 0 turns
-the grace off).
+(seconds, default 30 days), STEWARD_REFRESH_REUSE_GRACE_SECONDS (default 60; 0 turns
+the grace off) and STEWARD_SESSION_MAX_AGE_SECONDS (default 30 days).
 """
 
 import hashlib
@@ -23,11 +31,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 
+from steward import throttle
 from steward.errors import InvalidCredentials, NotAuthenticated, TokenExpired, TokenReused
 from steward.models import AccessToken, RefreshToken, TokenFamily
 
@@ -47,6 +57,17 @@ def refresh_reuse_grace() -> timedelta:
     return timedelta(seconds=int(getattr(settings, "STEWARD_REFRESH_REUSE_GRACE_SECONDS", 60)))
 
 
+def session_max_age() -> timedelta:
+    return timedelta(
+        seconds=int(getattr(settings, "STEWARD_SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600))
+    )
+
+
+def family_ends_at(family: TokenFamily) -> datetime:
+    """When the session ends at the latest, however often it is refreshed."""
+    return family.created_at + session_max_age()
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -63,22 +84,31 @@ def _issue_pair(family: TokenFamily, now: datetime, replacing: RefreshToken | No
     """A new access and refresh token in `family`, linked as the successor of `replacing`."""
     access = ACCESS_PREFIX + secrets.token_urlsafe(32)
     refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
-    access_expires_at = now + access_token_ttl()
+    ends_at = family_ends_at(family)
+    access_expires_at = min(now + access_token_ttl(), ends_at)
     AccessToken.objects.create(
         family=family, token_hash=hash_token(access), expires_at=access_expires_at
     )
     successor = RefreshToken.objects.create(
-        family=family, token_hash=hash_token(refresh), expires_at=now + refresh_token_ttl()
+        family=family,
+        token_hash=hash_token(refresh),
+        expires_at=min(now + refresh_token_ttl(), ends_at),
     )
     if replacing is not None:
         RefreshToken.objects.filter(pk=replacing.pk).update(replaced_by=successor)
     return IssuedTokens(family.user, access, access_expires_at, refresh)
 
 
-def login(username: str, password: str) -> IssuedTokens:
+def login(username: str, password: str, address: str | None = None) -> IssuedTokens:
+    """A new session for the user, unless the username or the client `address` (see
+    throttle.client_address; None counts the username only) is locked out: then 429,
+    without checking the password."""
+    throttle.check(username, address)
     user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
+        throttle.record_failure(username, address)
         raise InvalidCredentials()
+    throttle.record_success(username)
     with transaction.atomic():
         family = TokenFamily.objects.create(user=user)
         return _issue_pair(family, timezone.now())
@@ -98,7 +128,7 @@ def refresh(refresh_token: str) -> IssuedTokens:
         family = row.family
         if family.revoked_at is not None:
             raise NotAuthenticated("This session has ended. Sign in again.")
-        if row.expires_at <= now:
+        if row.expires_at <= now or family_ends_at(family) <= now:
             raise NotAuthenticated("This refresh token has expired. Sign in again.")
         if not family.user.is_active:
             raise NotAuthenticated("This account is disabled.")
@@ -191,7 +221,8 @@ class BearerTokenAuthentication(BaseAuthentication):
         )
         if row is None or row.family.revoked_at is not None:
             raise NotAuthenticated()
-        if row.expires_at <= timezone.now():
+        now = timezone.now()
+        if row.expires_at <= now or family_ends_at(row.family) <= now:
             raise TokenExpired()
         user = row.family.user
         if not user.is_active:
@@ -200,3 +231,74 @@ class BearerTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return f'{self.keyword} realm="steward"'
+
+
+def revoke_user_sessions(user, reason: str) -> int:
+    """Revoke every open session of `user`, with one audit event; returns how many."""
+    from steward.services.audit import record_audit
+
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            TokenFamily.objects.filter(user=user, revoked_at__isnull=True).values_list(
+                "pk", flat=True
+            )
+        )
+        revoked = TokenFamily.objects.filter(pk__in=ids, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_reason=reason
+        )
+        if revoked:
+            record_audit(
+                None,
+                "user.sessions_revoked",
+                "user",
+                user.pk,
+                {"reason": reason, "sessions": revoked, "username": user.get_username()},
+            )
+    return revoked
+
+
+def _note_password_change(sender, instance, raw=False, using=None, update_fields=None, **kwargs):
+    """pre_save of the user model: remember whether this save changes the password hash.
+
+    The stored hash is read only when the save can write the password (not a save with
+    update_fields without it, as Django's own last_login update is), so sign-ins pay
+    nothing.
+    """
+    instance._steward_password_changed = False
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    if update_fields is not None and "password" not in update_fields:
+        return
+    if "password" in instance.get_deferred_fields():
+        return
+    stored = (
+        sender._base_manager.using(using or "default")
+        .filter(pk=instance.pk)
+        .values_list("password", flat=True)
+        .first()
+    )
+    instance._steward_password_changed = stored is not None and stored != instance.password
+
+
+def _end_sessions_on_password_change(sender, instance, created=False, raw=False, **kwargs):
+    """post_save of the user model: a new password ends the user's Steward sessions, in
+    the save's own transaction. An error here fails the save: a password change that
+    left stolen sessions alive would be worse than one that has to be retried."""
+    if getattr(instance, "_steward_password_changed", False):
+        instance._steward_password_changed = False
+        revoke_user_sessions(instance, "password_changed")
+
+
+def connect_password_change_hook() -> None:
+    user_model = get_user_model()
+    if not any(field.name == "password" for field in user_model._meta.concrete_fields):
+        return
+    pre_save.connect(
+        _note_password_change, sender=user_model, dispatch_uid="steward_password_change_pre"
+    )
+    post_save.connect(
+        _end_sessions_on_password_change,
+        sender=user_model,
+        dispatch_uid="steward_password_change_post",
+    )

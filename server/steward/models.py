@@ -504,3 +504,34 @@ class JobRun(models.Model):
 
     def __str__(self):
         return f"run {self.number} of job {self.job_id} ({self.status})"
+
+
+class LoginThrottle(models.Model):
+    """Failed sign-ins counted for one username or one client address (throttle.py).
+
+    Kept in the database so every web process behind the balancer sees the same counts.
+    `failures` counts inside the window that started at `window_started_at`; reaching the
+    limit locks the key until `locked_until`, for a time that doubles with each lockout in
+    a row (`lockouts`). `steward_sweep` deletes rows that have been quiet for a day.
+    """
+
+    class Scope(models.TextChoices):
+        USERNAME = "username"
+        ADDRESS = "address"
+
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    key = models.CharField(max_length=255)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    last_failure_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+    lockouts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="steward_login_throttle_key")
+        ]
+        indexes = [models.Index(fields=["last_failure_at"], name="steward_login_throttle_quiet")]
+
+    def __str__(self):
+        return f"{self.scope}:{self.key}"

@@ -1,11 +1,12 @@
 """Sign-in, token refresh, sign-out and /me."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from steward import auth
+from steward import auth, throttle
 from steward.errors import StewardError
 from steward.schema import errors
 from steward.serializers.auth import (
@@ -15,6 +16,7 @@ from steward.serializers.auth import (
     RefreshRequestSerializer,
     TokenResponseSerializer,
 )
+from steward.serializers.common import ErrorSerializer
 from steward.views.base import StewardAPIView
 
 
@@ -29,6 +31,21 @@ def _token_body(issued):
     ).data
 
 
+THROTTLED = OpenApiResponse(
+    ErrorSerializer,
+    description="too_many_attempts: too many failed sign-ins for this username or from this "
+    "address. The message says when to try again, in words; the Retry-After header says it "
+    "in seconds. The password was not checked.",
+)
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    description="Seconds until sign-in is allowed again.",
+    response=[429],
+)
+
+
 # Auth
 
 
@@ -38,14 +55,21 @@ class LoginView(StewardAPIView):
 
     @extend_schema(
         operation_id="auth_login",
+        description="Failed sign-ins are counted per username and per client address "
+        "(STEWARD_LOGIN_MAX_FAILURES_PER_USER, default 5, and "
+        "STEWARD_LOGIN_MAX_FAILURES_PER_ADDRESS, default 50, within "
+        "STEWARD_LOGIN_WINDOW_SECONDS, default 900); reaching either locks it out for "
+        "STEWARD_LOGIN_LOCKOUT_SECONDS (default 300), doubled for each lockout in a row. "
+        "A locked-out sign-in gets 429 without its password being checked.",
         request=LoginRequestSerializer,
-        responses={200: TokenResponseSerializer, **errors(400, 401)},
+        parameters=[RETRY_AFTER],
+        responses={200: TokenResponseSerializer, **errors(400, 401), 429: THROTTLED},
         auth=[],
     )
     def post(self, request):
         serializer = LoginRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        issued = auth.login(**serializer.validated_data)
+        issued = auth.login(**serializer.validated_data, address=throttle.client_address(request))
         return Response(_token_body(issued))
 
 

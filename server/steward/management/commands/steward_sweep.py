@@ -11,7 +11,8 @@ It ends suspensions whose time is up (their scheduled end job may have been lost
 broker flushed, a worker down for days), records job outcomes a signal did not report
 (backend reconcile), brings every account up to date with its user (changes made by
 QuerySet.update or raw SQL send no signal), and purges idempotency records older than
-STEWARD_IDEMPOTENCY_RETENTION_SECONDS. Each part is safe to run any number of times; one
+STEWARD_IDEMPOTENCY_RETENTION_SECONDS and the sign-in throttle's records of keys that have
+been quiet for a day (steward.throttle). Each part is safe to run any number of times; one
 sweeping process per deployment is enough.
 """
 
@@ -28,6 +29,7 @@ from steward.accounts.sync import refresh_account
 from steward.idempotency import purge_expired_records
 from steward.jobs.backends import all_backends
 from steward.services.accounts import end_all_expired_suspensions
+from steward.throttle import purge_quiet_records
 
 logger = logging.getLogger("steward")
 
@@ -35,7 +37,8 @@ logger = logging.getLogger("steward")
 class Command(BaseCommand):
     help = (
         "End due suspensions, reconcile jobs with their backends, refresh accounts and purge "
-        "expired idempotency records; once, or every N seconds with --every."
+        "expired idempotency and sign-in throttle records; once, or every N seconds with "
+        "--every."
     )
 
     def add_arguments(self, parser):
@@ -92,7 +95,9 @@ class Command(BaseCommand):
                     refresh_account(user)
                 refreshed += 1
         purged = purge_expired_records()
+        forgotten = purge_quiet_records()
         self.stdout.write(
             f"Ended {ended} suspensions, reconciled {reconciled} jobs, "
-            f"refreshed {refreshed} accounts, purged {purged} idempotency records."
+            f"refreshed {refreshed} accounts, purged {purged} idempotency records "
+            f"and {forgotten} sign-in throttle records."
         )
