@@ -1,0 +1,257 @@
+"""The server's limits through the real web process, started from the Procfile's `web`
+line as a deployment starts it: gunicorn, two sync workers, on a database of its own.
+
+- a body larger than STEWARD_MAX_BODY_BYTES is refused at once when its length says so
+  (nothing is waited for) and after the cap when it comes in chunks;
+- failed sign-ins spread over both worker processes are all counted;
+- a client that sends its request a byte at a time holds a worker for WEB_TIMEOUT at
+  most, and the other worker serves meanwhile. (A buffering proxy in front is the real
+  defence: docs/deploy.md. This checks what is left when a client reaches gunicorn.)
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from steward.tests import live
+
+REPO = live.SERVER_DIR.parent
+WEB_TIMEOUT = 4
+MAX_BODY = 100_000
+MAX_FAILURES = 12
+
+
+def procfile_command(name: str) -> str:
+    for line in (REPO / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"no {name} process in the Procfile")
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory, django_db_blocker):
+    from django.db import connection
+
+    directory = tmp_path_factory.mktemp("procfile-web")
+    with django_db_blocker.unblock():
+        url, drop = live.database_url(directory, connection)
+    env = live.stack_env(
+        url,
+        None,
+        STEWARD_MAX_BODY_BYTES=str(MAX_BODY),
+        STEWARD_LOGIN_MAX_FAILURES_PER_USER=str(MAX_FAILURES),
+        WEB_TIMEOUT=str(WEB_TIMEOUT),
+        WEB_CONCURRENCY="2",
+        BIND_HOST="127.0.0.1",
+    )
+    stack = live.Stack(directory, env)
+    stack.manage("migrate", "--noinput")
+    stack.shell(
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user('mia', password='{live.PASSWORD}')"
+    )
+    # As a Procfile runner starts it: from the repository root, the virtualenv first on PATH.
+    env = {
+        **env,
+        "PORT": str(stack.port),
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
+    }
+    log = open(directory / "web.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        ["bash", "-c", procfile_command("web")],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+    def answers():
+        if process.poll() is not None:
+            raise RuntimeError((directory / "web.log").read_text())
+        return live_status(stack) == 200
+
+    try:
+        live.wait_for("the Procfile's web process", answers, timeout=30)
+        yield stack
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        with django_db_blocker.unblock():
+            drop()
+
+
+def live_status(stack) -> int | None:
+    try:
+        with urllib.request.urlopen(stack.base + "/health/live", timeout=2) as response:
+            return response.status
+    except OSError:
+        return None
+
+
+def connect(stack) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", stack.port), timeout=5)
+
+
+def headers(method, path, *lines) -> bytes:
+    head = [f"{method} /api/v1{path} HTTP/1.1", "Host: 127.0.0.1", *lines, "", ""]
+    return "\r\n".join(head).encode()
+
+
+def read_response(sock) -> tuple[int, dict, dict]:
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    fields = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    return int(lines[0].split()[1]), fields, json.loads(body or b"null")
+
+
+def test_a_declared_oversize_body_is_refused_without_waiting_for_it(web):
+    with connect(web) as sock:
+        sock.settimeout(3)  # gunicorn would otherwise wait WEB_TIMEOUT for the body
+        sock.sendall(
+            headers(
+                "POST",
+                "/mutations",
+                "Content-Type: application/json",
+                f"Content-Length: {50 * 1024 * 1024}",
+            )
+        )
+        status, _, body = read_response(sock)
+    assert status == 413
+    assert body["code"] == "payload_too_large"
+
+
+def send_chunk(sock, data: bytes):
+    sock.sendall(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+
+
+def test_a_chunked_body_over_the_cap_is_refused_once_it_passes_it(web):
+    with connect(web) as sock:
+        sock.sendall(
+            headers(
+                "POST",
+                "/auth/login",
+                "Content-Type: application/json",
+                "Transfer-Encoding: chunked",
+            )
+        )
+        sent = 0
+        try:
+            # Up to ten times the cap; the server answers and stops reading after it.
+            while sent < 10 * MAX_BODY:
+                send_chunk(sock, b" " * 8192)
+                sent += 8192
+            sock.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass
+        status, _, body = read_response(sock)
+    assert status == 413
+    assert body["code"] == "payload_too_large"
+
+
+def test_a_chunked_body_within_the_cap_is_read(web):
+    payload = json.dumps({"username": "mia", "password": live.PASSWORD}).encode()
+    with connect(web) as sock:
+        sock.sendall(
+            headers(
+                "POST",
+                "/auth/login",
+                "Content-Type: application/json",
+                "Transfer-Encoding: chunked",
+            )
+        )
+        send_chunk(sock, payload[:10])
+        send_chunk(sock, payload[10:])
+        sock.sendall(b"0\r\n\r\n")
+        status, _, body = read_response(sock)
+    assert status == 200, body
+    assert body["access_token"]
+
+
+def test_failures_in_both_workers_all_count(web):
+    """Racing failures in two processes each count: exactly MAX_FAILURES lock the user."""
+
+    def wrong(_):
+        return live.call(web.base, "POST", "/auth/login", {"username": "max", "password": "wrong"})[
+            0
+        ]
+
+    web.shell(
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user('max', password='{live.PASSWORD}')"
+    )
+    with ThreadPoolExecutor(6) as pool:
+        assert set(pool.map(wrong, range(MAX_FAILURES))) == {401}
+    request = urllib.request.Request(
+        web.base + "/auth/login",
+        data=json.dumps({"username": "max", "password": live.PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 429
+    assert refused.value.headers["Retry-After"] == "300"
+    assert json.loads(refused.value.read())["message"] == (
+        "Too many sign-in attempts for this account. Try again in 5 minutes."
+    )
+
+
+def trickle_until_closed(sock, first: bytes, stack) -> tuple[float, float]:
+    """Send `first`, then one byte every 0.25 s until the server closes the connection.
+    Returns (seconds until it closed, seconds another client waited for /health/live
+    meanwhile)."""
+    sock.sendall(first)
+    sock.settimeout(0.25)
+    started = time.monotonic()
+    other_waited = None
+    while time.monotonic() - started < WEB_TIMEOUT + 10:
+        if other_waited is None and time.monotonic() - started > 1:
+            asked = time.monotonic()
+            assert live_status(stack) == 200
+            other_waited = time.monotonic() - asked
+        try:
+            sock.send(b"a")
+            if sock.recv(4096) == b"":
+                break
+            break  # an answer (an error page) also frees the worker
+        except TimeoutError:
+            continue
+        except OSError:
+            break
+    return time.monotonic() - started, other_waited
+
+
+@pytest.mark.parametrize("part", ["body", "headers"])
+def test_a_slow_client_holds_a_worker_for_web_timeout_at_most(web, part):
+    if part == "body":
+        first = headers(
+            "POST", "/auth/login", "Content-Type: application/json", "Content-Length: 5000"
+        )
+    else:
+        first = headers("GET", "/health/live")[:-4] + b"\r\nX-Slow: "
+    with connect(web) as sock:
+        closed_after, other_waited = trickle_until_closed(sock, first, web)
+    assert closed_after < WEB_TIMEOUT + 3, f"held for {closed_after:.1f} s"
+    assert other_waited is not None and other_waited < 2
+    # The worker gunicorn replaced comes back: both serve again.
+    live.wait_for("the web process", lambda: live_status(web) == 200, timeout=15)
