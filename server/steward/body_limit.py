@@ -106,5 +106,7 @@ def document_body_limit(result, generator, request, public):
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             if isinstance(operation, dict) and "requestBody" in operation:
-                operation.setdefault("responses", {}).setdefault("413", response)
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("413", response)
+                operation["responses"] = dict(sorted(responses.items()))
     return result
