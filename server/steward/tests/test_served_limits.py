@@ -7,10 +7,14 @@ line as a deployment starts it: gunicorn, two sync workers, on a database of its
 - a client that sends its request a byte at a time holds a worker for WEB_TIMEOUT at
   most, and the other worker serves meanwhile. (A buffering proxy in front is the real
   defence: docs/deploy.md. This checks what is left when a client reaches gunicorn.)
+
+The `events` line (uvicorn) is started beside it for the same body cap under ASGI, a
+slow client there, and its keep-alive timeout.
 """
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -38,10 +42,12 @@ def procfile_command(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def web(tmp_path_factory, django_db_blocker):
+def served(tmp_path_factory, django_db_blocker):
+    """The Procfile's `web` and `events` lines, running on one new database:
+    {"web": Stack, "events": Stack} (each Stack gives the process's base URL and port)."""
     from django.db import connection
 
-    directory = tmp_path_factory.mktemp("procfile-web")
+    directory = tmp_path_factory.mktemp("procfile")
     with django_db_blocker.unblock():
         url, drop = live.database_url(directory, connection)
     env = live.stack_env(
@@ -53,45 +59,60 @@ def web(tmp_path_factory, django_db_blocker):
         WEB_CONCURRENCY="2",
         BIND_HOST="127.0.0.1",
     )
-    stack = live.Stack(directory, env)
-    stack.manage("migrate", "--noinput")
-    stack.shell(
+    stacks = {name: live.Stack(directory, env) for name in ("web", "events")}
+    stacks["web"].manage("migrate", "--noinput")
+    stacks["web"].shell(
         "from django.contrib.auth import get_user_model; "
         f"get_user_model().objects.create_user('mia', password='{live.PASSWORD}')"
     )
-    # As a Procfile runner starts it: from the repository root, the virtualenv first on PATH.
-    env = {
-        **env,
-        "PORT": str(stack.port),
-        "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
-    }
-    log = open(directory / "web.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        ["bash", "-c", procfile_command("web")],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-    def answers():
-        if process.poll() is not None:
-            raise RuntimeError((directory / "web.log").read_text())
-        return live_status(stack) == 200
-
+    processes = []
     try:
-        live.wait_for("the Procfile's web process", answers, timeout=30)
-        yield stack
+        for name, stack in stacks.items():
+            # As a Procfile runner starts it: from the repository root, the virtualenv's
+            # python first on PATH, a port of its own.
+            log = open(directory / f"{name}.log", "wb")  # noqa: SIM115 - closed below
+            process = subprocess.Popen(
+                ["bash", "-c", procfile_command(name)],
+                cwd=REPO,
+                env={
+                    **env,
+                    "PORT": str(stack.port),
+                    "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
+                },
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            processes.append((process, log))
+
+            def answers(process=process, stack=stack, name=name):
+                if process.poll() is not None:
+                    raise RuntimeError((directory / f"{name}.log").read_text())
+                return live_status(stack) == 200
+
+            live.wait_for(f"the Procfile's {name} process", answers, timeout=30)
+        yield stacks
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        for process, _ in processes:
+            process.terminate()
+        for process, log in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.close()
         with django_db_blocker.unblock():
             drop()
+
+
+@pytest.fixture
+def web(served):
+    return served["web"]
+
+
+@pytest.fixture
+def events(served):
+    return served["events"]
 
 
 def live_status(stack) -> int | None:
@@ -111,9 +132,17 @@ def headers(method, path, *lines) -> bytes:
     return "\r\n".join(head).encode()
 
 
-def read_response(sock) -> tuple[int, dict, dict]:
+def read_response(sock, until_length=False) -> tuple[int, dict, dict]:
+    """The answer on `sock`: read until the server closes (gunicorn's sync workers always
+    do), or with `until_length`, until Content-Length bytes of body (uvicorn keeps the
+    connection open)."""
     data = b""
     while True:
+        if until_length and b"\r\n\r\n" in data:
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = re.search(rb"(?i)content-length: *(\d+)", head)
+            if length and len(body) >= int(length.group(1)):
+                break
         chunk = sock.recv(65536)
         if not chunk:
             break
@@ -255,3 +284,62 @@ def test_a_slow_client_holds_a_worker_for_web_timeout_at_most(web, part):
     assert other_waited is not None and other_waited < 2
     # The worker gunicorn replaced comes back: both serve again.
     live.wait_for("the web process", lambda: live_status(web) == 200, timeout=15)
+
+
+# The events process (uvicorn): Django has the whole body before a view runs, so the cap
+# applies after it is received; a slow client holds a coroutine, not the server.
+
+
+def test_events_refuses_a_chunked_body_over_the_cap_and_reads_one_within(events):
+    with connect(events) as sock:
+        sock.sendall(
+            headers(
+                "POST",
+                "/auth/login",
+                "Content-Type: application/json",
+                "Transfer-Encoding: chunked",
+            )
+        )
+        for _ in range(2 * MAX_BODY // 8192):
+            send_chunk(sock, b" " * 8192)
+        sock.sendall(b"0\r\n\r\n")
+        status, _, body = read_response(sock, until_length=True)
+    assert (status, body["code"]) == (413, "payload_too_large")
+    payload = json.dumps({"username": "mia", "password": live.PASSWORD}).encode()
+    with connect(events) as sock:
+        sock.sendall(
+            headers(
+                "POST",
+                "/auth/login",
+                "Content-Type: application/json",
+                "Transfer-Encoding: chunked",
+            )
+        )
+        send_chunk(sock, payload[:10])
+        send_chunk(sock, payload[10:])
+        sock.sendall(b"0\r\n\r\n")
+        status, _, body = read_response(sock, until_length=True)
+    assert status == 200, body
+
+
+def test_events_serves_others_while_a_client_trickles(events):
+    with connect(events) as sock:
+        sock.sendall(
+            headers("POST", "/auth/login", "Content-Type: application/json", "Content-Length: 5000")
+        )
+        for _ in range(4):
+            sock.sendall(b" ")
+            asked = time.monotonic()
+            assert live_status(events) == 200
+            assert time.monotonic() - asked < 1
+            time.sleep(0.25)
+
+
+def test_events_closes_idle_keep_alive_connections(events):
+    with connect(events) as sock:
+        sock.sendall(headers("GET", "/health/live"))
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        sock.settimeout(5 + 3)
+        started = time.monotonic()
+        assert sock.recv(65536) == b""
+    assert time.monotonic() - started < 5 + 2
