@@ -239,12 +239,7 @@ def revoke_user_sessions(user, reason: str) -> int:
 
     now = timezone.now()
     with transaction.atomic():
-        ids = list(
-            TokenFamily.objects.filter(user=user, revoked_at__isnull=True).values_list(
-                "pk", flat=True
-            )
-        )
-        revoked = TokenFamily.objects.filter(pk__in=ids, revoked_at__isnull=True).update(
+        revoked = TokenFamily.objects.filter(user=user, revoked_at__isnull=True).update(
             revoked_at=now, revoked_reason=reason
         )
         if revoked:
