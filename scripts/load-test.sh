@@ -5,11 +5,11 @@
 # See bench/src/bin/load/main.rs for what it checks and measures.
 #
 #   scripts/load-test.sh          # the short version (CI): 20 engines, 200 light clients for 15 s
-#   scripts/load-test.sh --full   # 40 engines on more items, 200 light clients for 2 minutes
+#   scripts/load-test.sh --full   # 40 engines on twice the items, 200 light clients for 2 minutes
 #
 # The report goes to bench/results/load-{short,full}-<time>.json. Exit status: non-zero
 # when any check fails. Knobs: SCALE_WEB and SCALE_EVENTS (processes of each kind, 2),
-# SCALE_ITEMS (seeded items: 300 short, 3000 full), SCALE_PORT (honcho's base port).
+# SCALE_ITEMS (seeded items: 300 short, 600 full), SCALE_PORT (honcho's base port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 full=""
@@ -29,7 +29,7 @@ trap '[ "${status:-1}" = 0 ] && rm -rf "$work" || echo "load test: logs kept in 
 chmod 755 "$work"
 export SCALE_DIR=$work/stack
 export SCALE_PASSWORD=load-password LOAD_PASSWORD=load-password
-export SCALE_ITEMS=${SCALE_ITEMS:-$([ -n "$full" ] && echo 3000 || echo 300)}
+export SCALE_ITEMS=${SCALE_ITEMS:-$([ -n "$full" ] && echo 600 || echo 300)}
 export SCALE_AUDIT=${SCALE_AUDIT:-2000}
 export SCALE_WEB=${SCALE_WEB:-2} SCALE_EVENTS=${SCALE_EVENTS:-2}
 # The clock and job workers are part of the layout but not of this load.

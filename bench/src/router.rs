@@ -6,7 +6,8 @@
 //! events process may stay there (uvicorn serves the whole API too).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -16,6 +17,9 @@ pub struct Router {
     pub url: String,
     /// While set, every connection is closed at once: the server looks unreachable.
     pub offline: Arc<AtomicBool>,
+    /// Milliseconds each connection waits before its request goes on: a network's round
+    /// trip (gunicorn's sync workers take one request per connection, so each pays it).
+    pub delay_ms: Arc<AtomicU64>,
     task: JoinHandle<()>,
 }
 
@@ -43,6 +47,8 @@ impl Router {
         let turn = Arc::new(AtomicUsize::new(0));
         let offline = Arc::new(AtomicBool::new(false));
         let cut = Arc::clone(&offline);
+        let delay_ms = Arc::new(AtomicU64::new(0));
+        let delay = Arc::clone(&delay_ms);
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 if cut.load(Ordering::SeqCst) {
@@ -51,12 +57,19 @@ impl Router {
                 }
                 let (web, events, turn) =
                     (Arc::clone(&web), Arc::clone(&events), Arc::clone(&turn));
+                let wait = Duration::from_millis(delay.load(Ordering::Relaxed));
                 tokio::spawn(async move {
+                    tokio::time::sleep(wait).await;
                     let _ = forward(client, &web, &events, &turn).await;
                 });
             }
         });
-        Ok(Router { url, offline, task })
+        Ok(Router {
+            url,
+            offline,
+            delay_ms,
+            task,
+        })
     }
 }
 

@@ -270,3 +270,28 @@ pub fn write_result(name: &str, report: &Value) -> Result<PathBuf, BoxError> {
     std::fs::write(&path, serde_json::to_string_pretty(report)? + "\n")?;
     Ok(path)
 }
+
+/// Every cached item of a queue in one state, page by page (a page holds at most 1,000).
+pub async fn cached_items_in(
+    engine: &steward_engine::Engine,
+    queue_id: i64,
+    state: steward_core::ItemState,
+) -> Result<Vec<steward_core::ItemSummary>, BoxError> {
+    let mut items = Vec::new();
+    loop {
+        let page = engine
+            .list_items(
+                queue_id,
+                state,
+                steward_core::ItemSort::OldestFirst,
+                items.len() as i64,
+                1000,
+            )
+            .await?;
+        let done = page.items.is_empty() || items.len() + page.items.len() >= page.total as usize;
+        items.extend(page.items);
+        if done {
+            return Ok(items);
+        }
+    }
+}

@@ -4,9 +4,10 @@
 //!
 //! Runs under scripts/bench-flush.sh (PostgreSQL through scripts/scale-stack.sh, in a
 //! private desktop session for the engine's keychain). Rounds alternate the two sides
-//! (A B A B) on fresh items, and the report gives each side's rows per second per round,
-//! their medians, and `flush_vs_single_ratio` (goal: at least 1.0). Afterwards the audit
-//! log must hold each decision exactly once. Report: bench/results/flush-<time>.json.
+//! (A B A B) on fresh items, on loopback and again with a 50 ms round trip added to each
+//! connection (a tenth of the rows there). For each, the report gives each side's rows
+//! per second per round, their medians, and `flush_vs_single_ratio` (goal: at least 1.0).
+//! Afterwards the audit log must hold each decision exactly once. Report: bench/results/flush-<time>.json.
 //!
 //!   scripts/bench-flush.sh            # 10,000 decisions a side (the size)
 //!   scripts/bench-flush.sh --quick    # 1,000 a side
@@ -16,11 +17,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use steward_bench::router::Router;
-use steward_bench::stack::{Admin, BoxError, Stack, write_result};
+use steward_bench::stack::{Admin, BoxError, Stack, cached_items_in, write_result};
 use steward_core::{DecisionAction, ItemState};
 use steward_engine::{Engine, EngineConfig};
 
 const ROUNDS: usize = 4;
+/// The round trip of the second condition: a moderator on a far-away network.
+const RTT_MS: u64 = 50;
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
@@ -49,59 +52,64 @@ async fn run() -> Result<(), BoxError> {
 
     let mut open = Vec::new();
     for queue in engine.list_queues().await? {
-        for item in engine.list_queue_items(queue.id).await? {
-            if item.state == ItemState::Open {
-                open.push((item.id, item.version));
-            }
-        }
+        let items = cached_items_in(&engine, queue.id, ItemState::Open).await?;
+        open.extend(items.iter().map(|item| (item.id, item.version)));
     }
-    if open.len() < 2 * per_side {
+    // On loopback, then over a network's round trip (fewer rows: single requests crawl).
+    let conditions = [(0u64, per_side), (RTT_MS, per_side / 10)];
+    let needed: usize = conditions.iter().map(|(_, n)| 2 * n).sum();
+    if open.len() < needed {
         return Err(format!(
-            "{} open items; the bench needs {} (seed more: SCALE_ITEMS)",
-            open.len(),
-            2 * per_side
+            "{} open items; the bench needs {needed} (seed more: SCALE_ITEMS)",
+            open.len()
         )
         .into());
     }
-    let (engine_items, bare_items) = open[..2 * per_side].split_at(per_side);
     let access = Admin::sign_in(&front.url, &user, &password).await?;
     let http = reqwest::Client::new();
-
-    let chunk = per_side / ROUNDS;
-    let mut engine_rates = Vec::new();
-    let mut bare_rates = Vec::new();
-    for round in 0..ROUNDS {
-        let ours = &engine_items[round * chunk..(round + 1) * chunk];
-        let theirs = &bare_items[round * chunk..(round + 1) * chunk];
-        engine_rates.push(flush(&engine, &front, ours).await?);
-        bare_rates.push(post_one_by_one(&http, &front.url, access.token(), theirs).await?);
-        eprintln!(
-            "flush: round {}: engine {:.0} rows/s, single endpoint {:.0} rows/s",
-            round + 1,
-            engine_rates[round],
-            bare_rates[round]
-        );
+    let mut remaining = &open[..needed];
+    let mut results = Vec::new();
+    for (rtt, count) in conditions {
+        front.delay_ms.store(rtt, Ordering::SeqCst);
+        let (ours, rest) = remaining.split_at(count);
+        let (theirs, rest) = rest.split_at(count);
+        remaining = rest;
+        let chunk = count / ROUNDS;
+        let mut engine_rates = Vec::new();
+        let mut bare_rates = Vec::new();
+        for round in 0..ROUNDS {
+            let part = round * chunk..(round + 1) * chunk;
+            engine_rates.push(flush(&engine, &front, &ours[part.clone()]).await?);
+            bare_rates
+                .push(post_one_by_one(&http, &front.url, access.token(), &theirs[part]).await?);
+            eprintln!(
+                "flush: {rtt} ms round trip, round {}: engine {:.0} rows/s, single endpoint {:.0} rows/s",
+                round + 1,
+                engine_rates[round],
+                bare_rates[round]
+            );
+        }
+        let (engine_median, bare_median) = (median(&engine_rates), median(&bare_rates));
+        results.push(json!({
+            "round_trip_ms": rtt,
+            "decisions_per_side": ROUNDS * chunk,
+            "engine_batched_rows_per_second": rounded(&engine_rates),
+            "single_endpoint_rows_per_second": rounded(&bare_rates),
+            "engine_median": round(engine_median),
+            "single_median": round(bare_median),
+            "flush_vs_single_ratio": round(engine_median / bare_median),
+            "flush_vs_single_ratio_spread": [
+                round(min(&engine_rates) / max(&bare_rates)),
+                round(max(&engine_rates) / min(&bare_rates)),
+            ],
+        }));
     }
 
-    let ids: Vec<i64> = open[..ROUNDS * chunk * 2]
-        .iter()
-        .map(|(id, _)| *id)
-        .collect();
+    let ids: Vec<i64> = open[..needed].iter().map(|(id, _)| *id).collect();
     let counts = decide_counts(&stack, &ids)?;
-    let engine_median = median(&engine_rates);
-    let bare_median = median(&bare_rates);
     let report = json!({
-        "decisions_per_side": ROUNDS * chunk,
         "rounds": ROUNDS,
-        "engine_batched_rows_per_second": rounded(&engine_rates),
-        "single_endpoint_rows_per_second": rounded(&bare_rates),
-        "engine_median": round(engine_median),
-        "single_median": round(bare_median),
-        "flush_vs_single_ratio": round(engine_median / bare_median),
-        "flush_vs_single_ratio_spread": [
-            round(min(&engine_rates) / max(&bare_rates)),
-            round(max(&engine_rates) / min(&bare_rates)),
-        ],
+        "conditions": results,
         "goal": "flush_vs_single_ratio >= 1.0",
         "duplicates": counts["doubled"],
         "missing": counts["missing"],

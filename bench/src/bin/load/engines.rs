@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use serde_json::{Value, json};
-use steward_bench::stack::{Admin, BoxError, Stack};
-use steward_core::{DecisionAction, ItemSort, ItemState};
+use steward_bench::stack::{Admin, BoxError, Stack, cached_items_in};
+use steward_core::{DecisionAction, ItemState};
 use steward_engine::{Engine, EngineConfig};
 
 pub struct Settings {
@@ -27,6 +27,8 @@ struct Moderator {
 struct Worked {
     decisions_made: usize,
     local_refusals: usize,
+    /// What the engine said when it refused an action locally, and how often.
+    refusal_reasons: HashMap<String, usize>,
 }
 
 pub async fn run(stack: &Stack, front: &str, settings: &Settings) -> Result<Value, BoxError> {
@@ -148,7 +150,8 @@ pub async fn run(stack: &Stack, front: &str, settings: &Settings) -> Result<Valu
         per_engine.push(json!({
             "user": moderator.username, "decisions_made": worked.decisions_made,
             "applied": applied, "conflicts": own_conflicts, "refused": refused,
-            "refused_locally": worked.local_refusals, "items_differing": differing,
+            "refused_locally": worked.local_refusals, "refusal_reasons": worked.refusal_reasons,
+            "items_differing": differing,
         }));
     }
     let applied_total = decided.len();
@@ -203,6 +206,9 @@ async fn open(
 /// How many of the first free items a moderator chooses from: moderators sharing a queue
 /// spread over its head, and still collide.
 const PICK_AMONG: usize = 10;
+/// How far down the list a moderator looks for a free item (more than the engines of a
+/// full run hold claims on at once).
+const LOOK_AT: usize = 60;
 
 /// A moderator at work: open one of the first few open items nobody else holds (so
 /// moderators still collide, before their claims reach each other), which claims it;
@@ -213,6 +219,7 @@ async fn work(engine: &Engine, queue_id: i64, deadline: Duration) -> Result<Work
     let mut worked = Worked {
         decisions_made: 0,
         local_refusals: 0,
+        refusal_reasons: HashMap::new(),
     };
     let mut idle_rounds = 0;
     loop {
@@ -228,9 +235,17 @@ async fn work(engine: &Engine, queue_id: i64, deadline: Duration) -> Result<Work
         }
         let mut open = Vec::new();
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        for item in engine.list_queue_items(queue_id).await? {
-            if item.state != ItemState::Open || item.pending_action.is_some() {
-                continue;
+        let candidates = engine
+            .list_queue_items(queue_id)
+            .await?
+            .into_iter()
+            .filter(|item| item.state == ItemState::Open && item.pending_action.is_none());
+        // A moderator looks at the head of the list, not at every item in it.
+        let mut looked_at = 0;
+        for item in candidates {
+            looked_at += 1;
+            if looked_at > LOOK_AT {
+                break;
             }
             // The list shows who is working on what: skip what someone else holds.
             let detail = engine.get_item(item.id).await?;
@@ -243,6 +258,11 @@ async fn work(engine: &Engine, queue_id: i64, deadline: Duration) -> Result<Work
                     break;
                 }
             }
+        }
+        if open.is_empty() && looked_at > LOOK_AT {
+            // The head of the queue is all taken: wait for those moderators to finish.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            continue;
         }
         if open.is_empty() {
             let status = engine.sync_status().await;
@@ -268,8 +288,9 @@ async fn work(engine: &Engine, queue_id: i64, deadline: Duration) -> Result<Work
             };
             (pick, pause, action)
         };
-        if engine.claim_item(pick).await.is_err() {
+        if let Err(error) = engine.claim_item(pick).await {
             worked.local_refusals += 1;
+            *worked.refusal_reasons.entry(error.message).or_default() += 1;
             continue;
         }
         tokio::time::sleep(pause).await;
@@ -277,9 +298,12 @@ async fn work(engine: &Engine, queue_id: i64, deadline: Duration) -> Result<Work
             Ok(_) => worked.decisions_made += 1,
             // The cache already knows the item is taken or decided: nothing was queued.
             // Moving on to the next item gives the claim back, as the app does.
-            Err(_) => {
+            Err(error) => {
                 worked.local_refusals += 1;
-                engine.release_item(pick).await?;
+                *worked.refusal_reasons.entry(error.message).or_default() += 1;
+                if let Err(error) = engine.release_item(pick).await {
+                    *worked.refusal_reasons.entry(error.message).or_default() += 1;
+                }
             }
         }
     }
@@ -374,10 +398,7 @@ async fn cached_items(
         ItemState::Ignored,
         ItemState::Deleted,
     ] {
-        let page = engine
-            .list_items(queue_id, state, ItemSort::OldestFirst, 0, 1_000_000)
-            .await?;
-        for item in page.items {
+        for item in cached_items_in(engine, queue_id, state).await? {
             items.insert(item.id, (state.as_str().to_string(), item.version));
         }
     }
