@@ -126,6 +126,10 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             let data_dir = data_dir(app)?;
             let mut config = EngineConfig::new(data_dir.clone());
             config.default_server_url = std::env::var("STEWARD_SERVER_URL").ok();
+            // For products whose images live on their intranet: let "Show images" fetch
+            // from private addresses too (off by default).
+            config.allow_private_images =
+                std::env::var("STEWARD_ALLOW_PRIVATE_IMAGES").is_ok_and(|value| value == "1");
             config.log_sink = app.try_state::<LogSink>().map(|sink| sink.inner().clone());
             if let Some(sink) = &config.log_sink {
                 sink.set_dir(&data_dir.join("logs"));

@@ -6,6 +6,7 @@
 //! place where HTTP statuses and server error codes become the UI's error codes.
 
 mod error;
+pub mod images;
 pub mod wire;
 
 use std::time::Duration;
@@ -157,64 +158,6 @@ impl Client {
         Ok(page.results)
     }
 
-    /// Downloads one image that untrusted content refers to, for the moderator who asked
-    /// to see it. No credentials are sent; only raster images up to `max_bytes` are
-    /// accepted (SVG can carry scripts, so it is refused).
-    pub async fn fetch_image(
-        &self,
-        url: &str,
-        max_bytes: usize,
-    ) -> Result<(String, Vec<u8>), ClientError> {
-        let parsed = Url::parse(url).map_err(|e| ClientError::InvalidUrl(format!("{url}: {e}")))?;
-        if parsed.scheme() != "http" && parsed.scheme() != "https" {
-            return Err(ClientError::InvalidUrl(format!(
-                "{url} is not an http(s) image"
-            )));
-        }
-        let unreachable = |e: reqwest::Error| ClientError::Unreachable {
-            url: url.to_string(),
-            detail: error::describe_network_error(&e),
-        };
-        let mut response = self.http.get(parsed).send().await.map_err(unreachable)?;
-        let status = response.status().as_u16();
-        if !response.status().is_success() {
-            return Err(ClientError::BadResponse {
-                status,
-                detail: format!("the image at {url} is not available"),
-            });
-        }
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if !matches!(
-            content_type.as_str(),
-            "image/png" | "image/jpeg" | "image/gif" | "image/webp"
-        ) {
-            return Err(ClientError::BadResponse {
-                status,
-                detail: format!("{url} is not a raster image ({content_type:?})"),
-            });
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
-            bytes.extend_from_slice(&chunk);
-            if bytes.len() > max_bytes {
-                return Err(ClientError::BadResponse {
-                    status,
-                    detail: format!("the image at {url} is larger than {max_bytes} bytes"),
-                });
-            }
-        }
-        Ok((content_type, bytes))
-    }
-
     /// One page of a delta feed (`items`, `accounts`, `jobs`, `audit`) after `cursor`, in
     /// the server's commit order. The audit feed names its cursor parameter `cursor`, the
     /// others `updated_after`; without a cursor the feed starts at its beginning.
@@ -335,6 +278,11 @@ impl Client {
     async fn send(&self, request: RequestBuilder) -> Result<(StatusCode, Vec<u8>), ClientError> {
         let response = request.send().await.map_err(|e| self.network_error(e))?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
         let bytes = response
             .bytes()
             .await
@@ -343,7 +291,8 @@ impl Client {
         if status.is_success() {
             Ok((status, bytes))
         } else {
-            Err(ClientError::from_error_response(status.as_u16(), &bytes))
+            Err(ClientError::from_error_response(status.as_u16(), &bytes)
+                .with_retry_after(retry_after))
         }
     }
 

@@ -2,14 +2,15 @@
 //!
 //! The webview never loads a remote resource (the app's CSP forbids it). When the
 //! moderator clicks "show images", the engine downloads each image itself (no
-//! credentials, raster formats only, bounded size) and inlines it as a `data:` URI into
+//! credentials, raster formats only, bounded size, public addresses only unless the
+//! config allows private ones: see `steward_client::images`) and inlines it as a `data:` URI into
 //! freshly sanitized HTML. Images that cannot be fetched are left out.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use steward_client::Client;
+use steward_client::images::ImageFetcher;
 
 use crate::sanitize::SanitizedHtml;
 
@@ -30,7 +31,7 @@ fn builder(
 }
 
 /// The sanitized HTML with its images fetched by the engine and inlined.
-pub async fn inline_images(client: &Client, untrusted: &str) -> SanitizedHtml {
+pub async fn inline_images(fetcher: &ImageFetcher, untrusted: &str) -> SanitizedHtml {
     let sources = Arc::new(Mutex::new(Vec::<String>::new()));
     let seen = Arc::clone(&sources);
     builder(move |element, attribute, value| {
@@ -48,7 +49,7 @@ pub async fn inline_images(client: &Client, untrusted: &str) -> SanitizedHtml {
         if inlined.contains_key(source) {
             continue;
         }
-        match client.fetch_image(source, MAX_IMAGE_BYTES).await {
+        match fetcher.fetch(source, MAX_IMAGE_BYTES).await {
             Ok((content_type, bytes)) => {
                 let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
                 inlined.insert(

@@ -103,6 +103,10 @@ pub struct EngineConfig {
     pub high_priority: i64,
     /// Where the shell's log lines go; the engine points it at the active profile.
     pub log_sink: Option<logging::LogSink>,
+    /// "Show images" may fetch from private, loopback and link-local addresses too (a
+    /// product whose images live on its intranet). Off: content cannot reach into the
+    /// moderator's network.
+    pub allow_private_images: bool,
 }
 
 impl EngineConfig {
@@ -116,6 +120,7 @@ impl EngineConfig {
             claim_lease: Duration::from_secs(300),
             high_priority: 10,
             log_sink: None,
+            allow_private_images: false,
         }
     }
 }

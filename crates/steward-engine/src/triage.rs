@@ -1,6 +1,7 @@
 //! Triage: queues and their items from the cache, decisions (one or many, undoable),
 //! claims, reason templates, and an item's images on request.
 
+use steward_client::images::ImageFetcher;
 use steward_core::error::sentence;
 use steward_core::{
     AppError, AuthorInfo, BulkOutcome, ClaimInfo, ContentObject, Decided, DecisionAction,
@@ -116,11 +117,11 @@ impl Engine {
     pub async fn load_item_images(&self, item_id: i64) -> Result<String, AppError> {
         let active = self.require_active().await?;
         let record = active.store.item(item_id).await?;
-        Ok(
-            images::inline_images(&active.session.client, &record.body_html)
-                .await
-                .html,
-        )
+        let fetcher = ImageFetcher::new(self.config.allow_private_images)
+            .map_err(|error| error.to_app_error())?;
+        Ok(images::inline_images(&fetcher, &record.body_html)
+            .await
+            .html)
     }
 
     /// Records a decision locally (outbox row and optimistic change in one transaction)

@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::server::TestServer;
-use crate::{TestResult, signed_in};
+use crate::{TestResult, signed_in, signed_in_with};
 
 /// A 1x1 PNG.
 const PIXEL: &[u8] = &[
@@ -62,7 +62,11 @@ async fn images_load_only_on_request_and_only_as_inlined_raster_data() -> TestRe
          <img src=x onerror=\"alert(1)\">"
     );
     let item_id = server.create_item("Images", &body);
-    let (engine, _data) = signed_in(&server.url, "moderator").await?;
+    // The image server is on loopback: this engine is configured for an intranet product.
+    let (engine, _data) = signed_in_with(&server.url, "moderator", |config| {
+        config.allow_private_images = true;
+    })
+    .await?;
 
     let detail = engine.get_item(item_id).await?;
     assert!(
@@ -98,5 +102,35 @@ async fn images_load_only_on_request_and_only_as_inlined_raster_data() -> TestRe
         3,
         "the engine fetched the three http images"
     );
+    Ok(())
+}
+
+/// By default "Show images" never reaches into the moderator's network: images on
+/// loopback, private and link-local addresses (the cloud metadata address among them) are
+/// refused before any request, whether named directly or by a name that resolves there
+/// (a redirect's target is checked the same way: `steward_client::images`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_images_refuses_private_loopback_and_link_local_addresses() -> TestResult {
+    let server = TestServer::start(3);
+    let (port, hits) = image_server().await;
+    let body = format!(
+        "<img src=\"http://127.0.0.1:{port}/pixel.png\"><img src=\"http://localhost:{port}/pixel.png\">\
+         <img src=\"http://[::ffff:127.0.0.1]:{port}/pixel.png\"><img src=\"http://0x7f000001:{port}/pixel.png\">\
+         <img src=\"http://169.254.169.254/latest/meta-data/x.png\"><img src=\"http://10.255.255.1/x.png\">"
+    );
+    let item_id = server.create_item("Intranet probes", &body);
+    let (engine, _data) = signed_in(&server.url, "moderator").await?;
+
+    let html = engine.load_item_images(item_id).await?;
+    assert!(
+        !html.contains("data:image"),
+        "an inner image was fetched: {html}"
+    );
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "a request reached the loopback server"
+    );
+
     Ok(())
 }
