@@ -24,6 +24,17 @@ pub enum ClientError {
     Internal(String),
 }
 
+/// "45 seconds", "1 minute", "4 minutes" (rounded up).
+fn wait(seconds: u64) -> String {
+    match seconds {
+        0..=59 => format!("{seconds} second{}", if seconds == 1 { "" } else { "s" }),
+        _ => {
+            let minutes = seconds.div_ceil(60);
+            format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
+        }
+    }
+}
+
 impl ClientError {
     /// Parses a non-2xx answer. An error body that is not the API's shape is a bad response.
     pub(crate) fn from_error_response(status: u16, bytes: &[u8]) -> Self {
@@ -63,6 +74,36 @@ impl ClientError {
         }
     }
 
+    /// A 429's `Retry-After` (seconds): kept in the body as `retry_after_seconds`, and
+    /// said in the message when the server's message does not say when to try again.
+    pub(crate) fn with_retry_after(self, seconds: Option<u64>) -> Self {
+        match (self, seconds) {
+            (
+                ClientError::Api {
+                    status: 429,
+                    code,
+                    mut message,
+                    mut body,
+                },
+                Some(seconds),
+            ) => {
+                if let Some(object) = body.as_object_mut() {
+                    object.insert("retry_after_seconds".into(), seconds.into());
+                }
+                if !message.to_lowercase().contains("try again") {
+                    message = format!("{} Try again in {}.", message.trim_end(), wait(seconds));
+                }
+                ClientError::Api {
+                    status: 429,
+                    code,
+                    message,
+                    body,
+                }
+            }
+            (other, _) => other,
+        }
+    }
+
     /// The HTTP status, when the server answered at all.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -91,7 +132,8 @@ impl ClientError {
                 (404, _) => ErrorCode::NotFound,
                 (409, _) => ErrorCode::Conflict,
                 (400 | 422, _) => ErrorCode::InvalidInput,
-                (429, _) | (500.., _) => ErrorCode::ServerUnreachable,
+                (429, _) => ErrorCode::TooManyAttempts,
+                (500.., _) => ErrorCode::ServerUnreachable,
                 _ => ErrorCode::BadResponse,
             },
         };
@@ -142,7 +184,7 @@ mod tests {
         check(409, &api("stale_version"), ErrorCode::Conflict);
         check(400, &api("validation_error"), ErrorCode::InvalidInput);
         check(422, &api("idempotency_key_reused"), ErrorCode::InvalidInput);
-        check(429, &api("throttled"), ErrorCode::ServerUnreachable);
+        check(429, &api("throttled"), ErrorCode::TooManyAttempts);
         check(502, "<html>Bad gateway</html>", ErrorCode::BadResponse);
         check(400, r#"{"detail":"x"}"#, ErrorCode::BadResponse);
     }
@@ -154,5 +196,24 @@ mod tests {
             br#"{"code":"invalid_credentials","message":"Wrong username or password.","fields":{}}"#,
         );
         assert_eq!(error.to_app_error().message, "Wrong username or password.");
+    }
+
+    #[test]
+    fn a_429_says_when_to_try_again() {
+        let body =
+            br#"{"code":"too_many_attempts","message":"Too many sign-in attempts.","fields":{}}"#;
+        let error = ClientError::from_error_response(429, body).with_retry_after(Some(230));
+        let app = error.to_app_error();
+        assert_eq!(app.code, ErrorCode::TooManyAttempts);
+        assert_eq!(
+            app.message,
+            "Too many sign-in attempts. Try again in 4 minutes."
+        );
+        let said = br#"{"code":"x","message":"Slow down. Try again in 30 seconds.","fields":{}}"#;
+        let error = ClientError::from_error_response(429, said).with_retry_after(Some(30));
+        assert_eq!(
+            error.to_app_error().message,
+            "Slow down. Try again in 30 seconds."
+        );
     }
 }

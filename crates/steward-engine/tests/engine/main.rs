@@ -247,6 +247,34 @@ async fn a_wrong_password_is_refused_with_a_clear_message() -> TestResult {
     Ok(())
 }
 
+/// Guessing passwords runs into the server's sign-in throttle: after the allowed failures
+/// even the right password is refused for a while, and the message says when to try again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_failed_sign_ins_say_when_to_try_again() -> TestResult {
+    let server = TestServer::start_with(3, &[("STEWARD_LOGIN_MAX_FAILURES_PER_USER", "3")]);
+    let data = tempfile::tempdir()?;
+    let engine = open_engine(data.path(), &keychain_service()).await;
+    for _ in 0..3 {
+        let error = engine
+            .sign_in(&server.url, "moderator", "a-guess")
+            .await
+            .unwrap_err();
+        assert_eq!(error.code, ErrorCode::InvalidCredentials, "{error:?}");
+    }
+    let error = engine
+        .sign_in(&server.url, "moderator", PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, ErrorCode::TooManyAttempts, "{error:?}");
+    assert!(
+        error.message.contains("Try again in") && error.message.contains("minute"),
+        "{}",
+        error.message
+    );
+    assert!(engine.app_state().await.session.is_none());
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_server_is_named_and_the_engine_stays_usable() -> TestResult {
     let data = tempfile::tempdir()?;

@@ -302,6 +302,11 @@ export type ErrorCode =
 /**  A bug: something that should not happen did. */
 "internal" | 
 /**
+ *  The server refuses to try again so soon (too many sign-in attempts, HTTP 429); the
+ *  message says when to try again.
+ */
+"too_many_attempts" | 
+/**
  *  Actions exist only in the local cache (not yet sent, in conflict or refused), and
  *  what was asked would throw them away; the message says how many and what to do.
  */

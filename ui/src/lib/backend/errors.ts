@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   "bad_response",
   "storage",
   "internal",
+  "too_many_attempts",
   "unsent_work",
 ] as const satisfies readonly ErrorCode[];
 
