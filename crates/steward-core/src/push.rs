@@ -55,7 +55,13 @@ pub fn classify_push(answer: PushAnswer) -> PushDisposition {
 pub fn backoff_delay(attempt: u32, base: Duration, cap: Duration, jitter: f64) -> Duration {
     let exponential = base.saturating_mul(2u32.saturating_pow(attempt.min(16)));
     let ceiling = exponential.min(cap);
-    ceiling.mul_f64(jitter.clamp(0.0, 1.0))
+    // NaN would panic in `mul_f64`; a caller's bad jitter means no wait, not a crash.
+    let jitter = if jitter.is_nan() {
+        0.0
+    } else {
+        jitter.clamp(0.0, 1.0)
+    };
+    ceiling.mul_f64(jitter)
 }
 
 #[cfg(test)]

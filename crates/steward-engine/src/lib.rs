@@ -26,6 +26,8 @@ pub mod logging;
 pub mod outbox;
 mod profile;
 mod records;
+#[cfg(test)]
+mod records_fuzz;
 mod sanitize;
 pub mod session;
 mod sign_in;

@@ -360,16 +360,44 @@ async fn decide(
     }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
-
-    #[test]
-    fn the_outbox_agrees_with_a_reference_server(
-        ops in proptest::collection::vec(op(), 1..40),
-        batch in prop_oneof![Just(1usize), 2usize..=5, Just(100usize)],
-    ) {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(run(ops, batch))?;
+/// 256 schedules by default; `STEWARD_LONG_TESTS=1` runs 10,000 and writes the count to
+/// tests/results/outbox-model.json.
+#[test]
+fn the_outbox_agrees_with_a_reference_server() {
+    let long = std::env::var("STEWARD_LONG_TESTS").is_ok_and(|v| v == "1");
+    let cases = if long { 10_000 } else { 256 };
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let schedules = (
+        proptest::collection::vec(op(), 1..40),
+        prop_oneof![Just(1usize), 2usize..=5, Just(100usize)],
+    );
+    let started = std::time::Instant::now();
+    let result = runner.run(&schedules, |(ops, batch)| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(run(ops, batch))
+    });
+    if let Err(failure) = result {
+        panic!("the outbox disagreed with the reference server: {failure}");
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "outbox model: {cases} schedules (partitions, lost answers, crashes) agreed in {seconds:.1} s"
+    );
+    if long {
+        let report = serde_json::json!({
+            "schedules": cases, "failures": 0, "seconds": (seconds * 10.0).round() / 10.0,
+            "operations": "decide, bulk decide, undo, push (batches of 1, 2-5, 100), partition, lost answer, another moderator decides, pull, crash",
+        });
+        let dir = crate::server::repo_root().join("tests/results");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("outbox-model.json"), format!("{report:#}\n")).unwrap();
     }
 }
 
