@@ -4,6 +4,7 @@
 //! provides one (gnome-keyring in a private D-Bus session), as CI does.
 
 mod batches;
+mod faults;
 mod images;
 mod live;
 mod logs;

@@ -1,0 +1,291 @@
+//! The fault matrix: an engine deciding through a loopback proxy that breaks the network
+//! on purpose, from a seeded schedule, with server restarts in between. After each run
+//! the network heals and the outbox drains; then every decision must be on the server
+//! exactly once (or shown to the moderator as a conflict or refusal), and the cache must
+//! equal the server. 8 runs by default; `STEWARD_LONG_TESTS=1` runs 1,000.
+//! `STEWARD_FAULT_SEED=<n>` replays a run. Report: tests/results/fault-matrix-<mode>.json.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use steward_core::{DecisionAction, ItemState};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::server::{PASSWORD, TestServer, decide_events, repo_root};
+use crate::{TestResult, fullest_queue, keychain_service, open_engine_with};
+
+/// What the proxy does to one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    None,
+    /// Closed before anything is forwarded.
+    Drop,
+    /// Reset (RST) before anything is forwarded.
+    Reset,
+    /// Held for a while, then forwarded.
+    Stall,
+    /// Answered 503 by the proxy; the server never sees it.
+    ServerError,
+    /// Forwarded and applied; the answer is cut in half.
+    Truncate,
+    /// Forwarded and applied; one byte of the answer's body is changed.
+    Corrupt,
+    /// Forwarded and applied; the answer never comes back.
+    LoseAnswer,
+}
+
+const FAULTS: [Fault; 7] = [
+    Fault::Drop,
+    Fault::Reset,
+    Fault::Stall,
+    Fault::ServerError,
+    Fault::Truncate,
+    Fault::Corrupt,
+    Fault::LoseAnswer,
+];
+
+struct FaultProxy {
+    url: String,
+    breaking: Arc<AtomicBool>,
+    seed: Arc<AtomicU64>,
+}
+
+impl FaultProxy {
+    async fn start(upstream_port: u16) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let breaking = Arc::new(AtomicBool::new(false));
+        let seed = Arc::new(AtomicU64::new(0));
+        let (on, next) = (Arc::clone(&breaking), Arc::clone(&seed));
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                // Each connection's fault follows from the run's seed and its number.
+                let fault = if on.load(Ordering::SeqCst) {
+                    let mut rng = StdRng::seed_from_u64(next.fetch_add(1, Ordering::SeqCst));
+                    if rng.random_bool(0.45) {
+                        FAULTS[rng.random_range(0..FAULTS.len())]
+                    } else {
+                        Fault::None
+                    }
+                } else {
+                    Fault::None
+                };
+                tokio::spawn(forward(client, upstream_port, fault));
+            }
+        });
+        FaultProxy {
+            url,
+            breaking,
+            seed,
+        }
+    }
+}
+
+async fn forward(mut client: TcpStream, upstream_port: u16, fault: Fault) {
+    match fault {
+        Fault::Drop => return,
+        Fault::Reset => {
+            let _ = client.set_zero_linger();
+            return;
+        }
+        Fault::ServerError => {
+            let _ = client
+                .write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html\r\nContent-Length: 9\r\nConnection: close\r\n\r\nno server")
+                .await;
+            return;
+        }
+        Fault::Stall => tokio::time::sleep(Duration::from_millis(1500)).await,
+        _ => {}
+    }
+    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream_port)).await else {
+        return;
+    };
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let upstream = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+        let _ = server_write.shutdown().await;
+    });
+    // gunicorn's sync workers answer once per connection and close it: read it all.
+    let mut answer = Vec::new();
+    let _ = server_read.read_to_end(&mut answer).await;
+    upstream.abort();
+    match fault {
+        Fault::LoseAnswer => return,
+        Fault::Truncate => answer.truncate(answer.len() / 2),
+        Fault::Corrupt => {
+            if let Some(at) = answer.windows(4).position(|w| w == b"\r\n\r\n") {
+                let body = at + 4 + (answer.len() - at - 4) / 2;
+                if body < answer.len() {
+                    answer[body] ^= 0x5a;
+                }
+            }
+        }
+        _ => {}
+    }
+    let _ = client_write.write_all(&answer).await;
+    let _ = client_write.shutdown().await;
+}
+
+#[derive(Default)]
+struct Tally {
+    runs: u32,
+    decisions: u32,
+    applied: u32,
+    shown: u32,
+    lost: u32,
+    doubled: u32,
+    diverged: u32,
+    restarts: u32,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fault_matrix_loses_and_doubles_nothing() -> TestResult {
+    let long = std::env::var("STEWARD_LONG_TESTS").is_ok_and(|v| v == "1");
+    let runs: u32 = if long { 1_000 } else { 8 };
+    let per_run: usize = 5;
+    let base_seed: u64 = match std::env::var("STEWARD_FAULT_SEED") {
+        Ok(seed) => seed.parse()?,
+        Err(_) => rand::rng().random(),
+    };
+    println!(
+        "fault matrix: seed {base_seed} ({runs} runs; STEWARD_FAULT_SEED={base_seed} replays it)"
+    );
+
+    let mut server = TestServer::start(runs * per_run as u32 * 12 / 10 + 40);
+    let port: u16 = server.url.rsplit(':').next().unwrap().parse()?;
+    let proxy = FaultProxy::start(port).await;
+    let data = tempfile::tempdir()?;
+    let engine = open_engine_with(data.path(), &keychain_service(), |config| {
+        config.poll_interval = Duration::from_millis(300);
+    })
+    .await;
+    engine.sign_in(&proxy.url, "moderator", PASSWORD).await?;
+    engine.sync_now().await?;
+    let admin = server.admin_token().await;
+    let started = Instant::now();
+    let mut tally = Tally::default();
+
+    for run in 0..runs {
+        let seed = base_seed.wrapping_add(u64::from(run));
+        let mut rng = StdRng::seed_from_u64(seed);
+        let (_queue, items) = fullest_queue(&engine).await?;
+        let open: Vec<i64> = items
+            .iter()
+            .filter(|i| i.state == ItemState::Open && i.pending_action.is_none())
+            .map(|i| i.id)
+            .take(per_run)
+            .collect();
+        if open.is_empty() {
+            break;
+        }
+        proxy.seed.store(seed.wrapping_mul(7919), Ordering::SeqCst);
+        proxy.breaking.store(true, Ordering::SeqCst);
+        for &id in &open {
+            let action = if rng.random_bool(0.5) {
+                DecisionAction::Remove
+            } else {
+                DecisionAction::Approve
+            };
+            engine.decide_item(id, action, None, None).await?;
+            tally.decisions += 1;
+            tokio::time::sleep(Duration::from_millis(rng.random_range(0..400))).await;
+            if rng.random_bool(0.08) {
+                // The server goes away in the middle of the pushes and comes back.
+                server.stop();
+                tokio::time::sleep(Duration::from_millis(rng.random_range(100..800))).await;
+                server.resume();
+                tally.restarts += 1;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..1500))).await;
+        proxy.breaking.store(false, Ordering::SeqCst);
+
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let status = engine.sync_now().await?;
+            if status.pending == 0 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "run {run} (seed {seed}): the outbox did not drain: {status:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        engine.sync_now().await?;
+
+        let conflicts = engine.list_conflicts().await?;
+        let refused = engine.list_refused().await?;
+        for &id in &open {
+            let events = decide_events(&server, &admin, id).await;
+            let shown = conflicts.iter().any(|c| c.item_id == id)
+                || refused.iter().any(|r| r.target_id == id);
+            match (events.len(), shown) {
+                (1, _) => tally.applied += 1,
+                (0, true) => tally.shown += 1,
+                (0, false) => {
+                    tally.lost += 1;
+                    println!("run {run} (seed {seed}): the decision on item {id} was lost");
+                }
+                (_, _) => {
+                    tally.doubled += 1;
+                    println!(
+                        "run {run} (seed {seed}): item {id} was decided {} times",
+                        events.len()
+                    );
+                }
+            }
+            let on_server = server.get(&admin, &format!("items/{id}")).await;
+            let cached = engine.get_item(id).await?.summary;
+            if on_server["state"].as_str() != Some(cached.state.as_str())
+                || on_server["version"].as_i64() != Some(cached.version)
+            {
+                tally.diverged += 1;
+                println!(
+                    "run {run} (seed {seed}): item {id} is {} v{} on the server, {} v{} in the cache",
+                    on_server["state"],
+                    on_server["version"],
+                    cached.state.as_str(),
+                    cached.version
+                );
+            }
+        }
+        tally.runs += 1;
+    }
+
+    let report = serde_json::json!({
+        "mode": if long { "long" } else { "short" },
+        "seed": base_seed,
+        "runs": tally.runs,
+        "decisions": tally.decisions,
+        "applied_once": tally.applied,
+        "shown_as_conflict_or_refusal": tally.shown,
+        "lost": tally.lost,
+        "doubled": tally.doubled,
+        "diverged": tally.diverged,
+        "server_restarts": tally.restarts,
+        "faults": "per connection, 45%: drop, reset, 1.5 s stall, proxy 503, truncated answer, corrupted body, answer lost after the server applied it",
+        "seconds": started.elapsed().as_secs(),
+    });
+    println!("fault matrix: {report}");
+    let dir = repo_root().join("tests/results");
+    std::fs::create_dir_all(&dir)?;
+    let name = if long {
+        "fault-matrix-long.json"
+    } else {
+        "fault-matrix-short.json"
+    };
+    std::fs::write(dir.join(name), format!("{report:#}\n"))?;
+    assert_eq!(
+        (tally.lost, tally.doubled, tally.diverged),
+        (0, 0, 0),
+        "seed {base_seed}: {report}"
+    );
+    assert!(tally.runs > 0);
+    Ok(())
+}
