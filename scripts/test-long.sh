@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The long versions of the suites CI runs short (STEWARD_LONG_TESTS=1), for before a
 # release or after touching the sync: the outbox model at 10,000 schedules, the fuzzers at
-# 50,000-100,000 cases each, and the full load test. Reports go to tests/results/ and
-# bench/results/. Takes about half an hour on 2 cores.
+# 50,000-100,000 cases each, the fault matrix at 1,000 runs, and the full load test. Reports go to tests/results/ and
+# bench/results/. Takes about an hour and a half on 2 cores.
 #
 #   scripts/test-long.sh
 set -euo pipefail
@@ -14,5 +14,7 @@ echo "=== long: fuzzing the engine's decoding of server answers (50,000 cases a 
 cargo test --locked -p steward-engine --lib records_fuzz
 echo "=== long: the outbox model, 10,000 schedules"
 scripts/with-desktop-session.sh cargo test --locked -p steward-engine --test engine model -- --nocapture
+echo "=== long: the fault matrix, 1,000 runs"
+scripts/with-desktop-session.sh cargo test --locked -p steward-engine --test engine fault -- --nocapture
 echo "=== long: the full load test"
 scripts/load-test.sh --full
