@@ -163,7 +163,21 @@ pub async fn push_rows(
     if going.is_empty() {
         return Ok(steps);
     }
-    let error = match transport.push_batch(&going).await {
+    steps.extend(send(store, transport, &going, true).await?);
+    Ok(steps)
+}
+
+/// Sends rows already marked as going out, in one request, and settles each. A batch
+/// refused as too large (413, from the server or a proxy with a smaller body limit) is
+/// sent again row by row when `may_split`; a single row too large to ever go is refused.
+async fn send(
+    store: &Store,
+    transport: &impl PushTransport,
+    going: &[OutboxRow],
+    may_split: bool,
+) -> Result<Vec<PushStep>, StoreError> {
+    let mut steps = Vec::with_capacity(going.len());
+    let error = match transport.push_batch(going).await {
         Ok(answers) if answers.len() == going.len() => {
             for (row, answer) in going.iter().zip(answers) {
                 steps.push(settle(store, row, answer).await?);
@@ -177,6 +191,32 @@ pub async fn push_rows(
             return Ok(steps);
         }
         Err(SessionError::Keychain(error)) => error,
+        Err(SessionError::Client(error)) if error.status() == Some(413) => {
+            if may_split && going.len() > 1 {
+                for row in going {
+                    let one = std::slice::from_ref(row);
+                    steps.extend(Box::pin(send(store, transport, one, false)).await?);
+                }
+                return Ok(steps);
+            }
+            if let [row] = going {
+                let error = AppError::new(
+                    ErrorCode::InvalidInput,
+                    "Not sent: the server (or a proxy in front of it) refuses a request this \
+                     large. Shorten the note and do it again.",
+                );
+                store
+                    .reject_push(row.id, &ServerChanges::default(), &error.message)
+                    .await?;
+                steps.push(PushStep::Rejected {
+                    error,
+                    kind: row.kind.clone(),
+                    target_id: row.target_id,
+                });
+                return Ok(steps);
+            }
+            error.to_app_error()
+        }
         // The request as a whole failed: whatever the status, no row was refused, so
         // every row is kept and retried (a 4xx here is the server or a proxy refusing
         // the batch itself, and the user's work must not pay for that).

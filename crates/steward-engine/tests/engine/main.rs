@@ -10,6 +10,7 @@ mod live;
 mod logs;
 mod model;
 mod outbox;
+mod oversize;
 mod profiles;
 mod proxy;
 mod server;
