@@ -248,13 +248,83 @@ test("every payload of the corpus renders inert, and the decision buttons stay o
   assert.equal(decisions[0].actor_username, MODERATOR);
   assert.equal((await appFlags()).canary, "undefined", "the click ran the trap's handler");
 
-  const report = figures({ decided, frameMessages, fromWebview, realClick: { payload: last.id, itemId: lastItem, decided: decisions[0].data.action } });
-  const file = path.join(repo, "bench", "results", `hostile-${new Date().toISOString().slice(0, 10)}.json`);
-  fs.writeFileSync(file, `${JSON.stringify(report, null, 1)}\n`);
+  report = figures({ decided, frameMessages, fromWebview, realClick: { payload: last.id, itemId: lastItem, decided: decisions[0].data.action } });
+  writeReport();
   console.log(`# hostile corpus: ${JSON.stringify(report.totals)}`);
   for (const [category, row] of Object.entries(report.byCategory)) console.log(`# ${category}: ${JSON.stringify(row)}`);
-  console.log(`# written to ${path.relative(repo, file)}`);
 }));
+
+// The sanitizer removed every payload above, so the frame's own walls were never tried.
+// Here they are alone: each payload, unsanitized, in a frame built as ContentFrame builds
+// one (sandbox="", the content CSP first in the document), placed over the real content.
+test("with the sanitizer bypassed, the sandboxed frame and its CSP alone keep every payload inert", withScreenshotOnFailure(() => app, "hostile-corpus-raw", async () => {
+  const csp = /CONTENT_FRAME_CSP = "([^"]+)"/.exec(fs.readFileSync(path.join(repo, "ui", "src", "lib", "triage", "content-frame.ts"), "utf8"))[1];
+  const hitsBefore = hits.length;
+  const documents = corpus.map(({ id, payload }) => ({
+    id,
+    doc: `<!doctype html><meta http-equiv="Content-Security-Policy" content="${csp}"><meta charset="utf-8"><meta name="referrer" content="no-referrer">` +
+      `<body><p>raw ${id}</p>${fill(payload, id).replaceAll("{{ITEM}}", String(itemOf.get(id)))}</body>`,
+  }));
+  const loaded = await app.browser.executeAsync((documents, done) => {
+    const container = document.querySelector('[data-testid="item-content"]').parentElement;
+    let pending = documents.length;
+    for (const { id, doc } of documents) {
+      const frame = document.createElement("iframe");
+      frame.setAttribute("sandbox", "");
+      frame.setAttribute("referrerpolicy", "no-referrer");
+      frame.dataset.raw = id;
+      frame.style.cssText = "position:absolute;inset:0;width:100%;height:100%;border:0;background:transparent";
+      frame.onload = () => --pending === 0 && done(documents.length);
+      frame.srcdoc = doc;
+      container.appendChild(frame);
+    }
+    setTimeout(() => done(documents.length - pending), 20_000);
+  }, documents);
+  assert.equal(loaded, corpus.length, "every raw frame loaded");
+  await sleep(3_000);
+  await app.screenshot("hostile-corpus-raw");
+
+  const raw = [];
+  for (const { id, category } of corpus) {
+    const frame = await app.browser.$(`iframe[data-raw="${id}"]`);
+    await app.browser.switchFrame(frame).catch(() => app.browser.switchToFrame(frame));
+    const inside = await app.browser.execute(() => typeof window.__canary).catch((error) => `refused: ${error.message.split("\n")[0]}`);
+    await app.browser.switchFrame(null).catch(() => app.browser.switchToParentFrame());
+    raw.push({ id, category, frameFlag: inside });
+  }
+  const flags = await appFlags();
+  const buttons = await decisionButtonsHit();
+  const requests = hits.slice(hitsBefore).filter((hit) => !hit.control);
+  const messages = flags.messages.filter((message) => message.data !== "control");
+  await app.browser.execute(() => document.querySelectorAll("iframe[data-raw]").forEach((frame) => frame.remove()));
+
+  report.sanitizerBypassed = {
+    payloads: raw.length,
+    canaryRequests: requests.length,
+    appFlags: flags.canary === "undefined" ? 0 : 1,
+    frameFlags: raw.filter((r) => r.frameFlag === "string").length,
+    frameUnreadable: raw.filter((r) => r.frameFlag.startsWith("refused")).length,
+    frameMessages: messages.length,
+    buttonsCovered: buttons.filter((b) => !b.onTop).length,
+    signedIn: flags.signedIn,
+    requests,
+  };
+  writeReport();
+  console.log(`# sanitizer bypassed: ${JSON.stringify({ ...report.sanitizerBypassed, requests: undefined })}`);
+  assert.deepEqual(requests, [], "a raw payload reached the canary");
+  assert.equal(flags.canary, "undefined", "a raw payload set the flag in the app");
+  assert.deepEqual(raw.filter((r) => r.frameFlag === "string"), [], "a raw payload ran in its frame");
+  assert.deepEqual(messages, [], "a raw payload posted to the app");
+  assert.ok(buttons.every((b) => b.onTop), `a raw payload covers a decision button: ${JSON.stringify(buttons)}`);
+  assert.equal(flags.signedIn, true);
+}));
+
+let report;
+function writeReport() {
+  const file = path.join(repo, "bench", "results", `hostile-${new Date().toISOString().slice(0, 10)}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 1)}\n`);
+  console.log(`# written to ${path.relative(repo, file)}`);
+}
 
 /** The report: totals, one row per category, and every payload's own result. */
 function figures({ decided, frameMessages, fromWebview, realClick }) {
