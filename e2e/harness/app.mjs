@@ -91,8 +91,10 @@ export class App {
   /**
    * Starts tauri-driver and the app with its own data directory, pointed at `serverUrl`.
    * `application`: another build than APP_BIN's (bench/ui-latency compares builds).
+   * `output`: a file that gets the driver's and the app's stdout and stderr (the app
+   * inherits them through WebKitWebDriver); by default stderr goes to the test's.
    */
-  static async start({ serverUrl, dataDir, env = {}, application: binary = application }) {
+  static async start({ serverUrl, dataDir, env = {}, application: binary = application, output = null }) {
     for (const [what, file] of [["app binary (APP_BIN)", binary], ["tauri-driver (TAURI_DRIVER)", tauriDriverBin]]) {
       if (!fs.existsSync(file)) throw new Error(`${what} not found at ${file}`);
     }
@@ -107,7 +109,7 @@ export class App {
     const nativePort = Number(process.env.TAURI_DRIVER_NATIVE_PORT ?? (await freePort()));
     const driver = spawn(tauriDriverBin, ["--port", String(driverPort), "--native-port", String(nativePort)], {
       env: { ...process.env, STEWARD_DATA_DIR: dataDir, STEWARD_SERVER_URL: serverUrl, ...env },
-      stdio: ["ignore", "ignore", "inherit"],
+      stdio: output ? ["ignore", fs.openSync(output, "a"), fs.openSync(output, "a")] : ["ignore", "ignore", "inherit"],
       detached: true,
     });
     groups.add(driver.pid);

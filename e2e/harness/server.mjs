@@ -17,14 +17,16 @@ export const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? PASSWORD;
 
 export class TestServer {
   /**
-   * @param {{tmp: string, name: string, items?: number, seed?: string[]}} options `seed`:
-   *   more seed_demo arguments (`["--jobs", "30"]`).
+   * @param {{tmp: string, name: string, items?: number, seed?: string[], env?: object}} options `seed`:
+   *   more seed_demo arguments (`["--jobs", "30"]`); `env`: settings for the server's
+   *   processes (`{STEWARD_ACCESS_TOKEN_TTL: "5"}`).
    */
-  constructor({ tmp, name, items = 40, seed = [] }) {
+  constructor({ tmp, name, items = 40, seed = [], env = {} }) {
     this.tmp = tmp;
     this.name = name;
     this.items = items;
     this.seed = seed;
+    this.extraEnv = env;
     this.process = null;
     this.port = null;
     /** The product's job workers and Celery's broker, when `startWorkers` ran. */
@@ -45,6 +47,7 @@ export class TestServer {
       // The product's own pages link here (an item's "view on site").
       ...(this.port ? { STEWARD_PUBLIC_URL: this.url } : {}),
       ...(this.redisUrl ? { CELERY_BROKER_URL: `${this.redisUrl}/0` } : {}),
+      ...this.extraEnv,
     };
   }
 
