@@ -6,6 +6,7 @@
 mod commands;
 pub mod content_keys;
 mod events;
+pub mod logging;
 pub mod notifications;
 pub mod rendering;
 mod tray;
@@ -130,10 +131,10 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             // from private addresses too (off by default).
             config.allow_private_images =
                 std::env::var("STEWARD_ALLOW_PRIVATE_IMAGES").is_ok_and(|value| value == "1");
-            config.log_sink = app.try_state::<LogSink>().map(|sink| sink.inner().clone());
-            if let Some(sink) = &config.log_sink {
-                sink.set_dir(&data_dir.join("logs"));
-            }
+            // The log file starts in the data directory, never in a shared temp directory.
+            config.log_sink = app
+                .try_state::<logging::LaterSink>()
+                .map(|later| later.set(LogSink::new(&data_dir.join("logs"))));
             let engine = tauri::async_runtime::block_on(Engine::open(config))?;
             events::forward(app.handle().clone(), engine.subscribe());
             app.manage(Arc::clone(&engine));
@@ -142,26 +143,28 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 }
 
 pub fn run() {
-    // Lines go to stderr and, redacted, to the active profile's rolling log file. The sink
-    // starts in the temp dir and moves to the data dir once it is known.
-    let sink = LogSink::new(&std::env::temp_dir().join("steward-logs"));
+    // Lines go, redacted, to stderr and to the active profile's rolling log file, which
+    // starts once setup knows the data directory (logging.rs). No ANSI colours on stderr:
+    // they split `password=value` apart and the redaction would miss it.
+    let file = logging::LaterSink::default();
     let filter = || {
         tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG").unwrap_or_else(|_| "info".into())
     };
     tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .with_writer(logging::RedactedStderr)
                 .with_filter(filter()),
         )
         .with(
             tracing_subscriber::fmt::layer()
                 .with_ansi(false)
-                .with_writer(sink.clone())
+                .with_writer(file.clone())
                 .with_filter(filter()),
         )
         .init();
-    run_app(tauri::Builder::default().manage(sink))
+    run_app(tauri::Builder::default().manage(file))
         .run(tauri::generate_context!())
         .expect("Steward could not start its window");
 }
