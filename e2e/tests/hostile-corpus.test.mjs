@@ -298,6 +298,7 @@ test("with the sanitizer bypassed, the sandboxed frame and its CSP alone keep ev
   const messages = flags.messages.filter((message) => message.data !== "control");
   await app.browser.execute(() => document.querySelectorAll("iframe[data-raw]").forEach((frame) => frame.remove()));
 
+  report ??= {};
   report.sanitizerBypassed = {
     payloads: raw.length,
     canaryRequests: requests.length,
@@ -322,7 +323,9 @@ test("with the sanitizer bypassed, the sandboxed frame and its CSP alone keep ev
 let report;
 function writeReport() {
   const file = path.join(repo, "bench", "results", `hostile-${new Date().toISOString().slice(0, 10)}.json`);
-  fs.writeFileSync(file, `${JSON.stringify(report, null, 1)}\n`);
+  const { payloads = [], ...summary } = report;
+  const lines = payloads.map((payload) => `  ${JSON.stringify(payload)}`).join(",\n");
+  fs.writeFileSync(file, `${JSON.stringify(summary, null, 1).replace(/\n}$/, "")},\n "payloads": [\n${lines}\n ]\n}\n`);
   console.log(`# written to ${path.relative(repo, file)}`);
 }
 
@@ -358,6 +361,9 @@ function figures({ decided, frameMessages, fromWebview, realClick }) {
     renderMs: { median: renderMs[Math.floor(renderMs.length / 2)], max: renderMs.at(-1) },
     realClick,
     byCategory,
-    payloads: results,
+    // One line per payload: the buttons as a count on top, the frame's flag as read there.
+    payloads: results.map(({ id, category, itemId, renderMs, appFlag, frame, buttons, signedIn }) => ({
+      id, category, itemId, renderMs, appFlag, frameFlag: frame.canary ?? frame.refused, buttonsOnTop: buttons.filter((b) => b.onTop).length, signedIn,
+    })),
   };
 }
