@@ -15,7 +15,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev
   libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth x11-utils imagemagick webkit2gtk-driver xdotool xclip
-  dbus dbus-daemon gnome-keyring libsecret-tools dunst
+  dbus dbus-daemon gnome-keyring libsecret-tools dunst libglib2.0-bin
   postgresql redis-server
 )
 if [ "${SETUP_SKIP_APT:-0}" != 1 ]; then

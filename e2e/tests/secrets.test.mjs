@@ -324,13 +324,9 @@ test("a full session leaves the password and the tokens nowhere", withScreenshot
   assert.ok(probeInFile, "the file log has no redacted line for the probe: the probe proves nothing");
   assert.match(captured, /sync round failed.*password=<redacted>/, "stderr has no redacted line for the probe");
   assert.deepEqual(findings.hits, [], "a secret was found");
-  // KNOWN BUG, asserted as it is today: without XDG_RUNTIME_DIR (as here; a desktop
-  // login sets it to a private /run/user/<uid>) the tray-icon crate under tauri's tray
-  // writes the tray's image to <temp>/tray-icon/tray-icon-steward-0.png, a fixed path in
-  // a shared /tmp that another local user could prepare. The fix belongs in
-  // src-tauri/src/tray.rs (TrayIconBuilder::temp_dir_path, to a directory of the user's
-  // own); then this list must be empty.
-  const KNOWN_TEMP_WRITES = ["tray-icon/tray-icon-steward-0.png"];
+  // Nothing in the temp directory: the tray's image goes to the data directory (without
+  // XDG_RUNTIME_DIR the tray crate would otherwise use a fixed name in the shared /tmp).
+  const KNOWN_TEMP_WRITES = [];
   assert.deepEqual(findings.tempWrites, KNOWN_TEMP_WRITES, "the app wrote into the temp directory (a fixed name there is a fixed path in a shared /tmp)");
   assert.deepEqual(shared, [], "new entries with Steward's name in /tmp");
 }));

@@ -120,11 +120,11 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 content_keys::install(&window, content_focus.clone());
             }
             app.manage(content_focus);
-            if let Err(error) = tray::create(app.handle()) {
+            let data_dir = data_dir(app)?;
+            if let Err(error) = tray::create(app.handle(), &data_dir.join("tray")) {
                 // A desktop without a tray (some Wayland shells) still gets the window.
                 tracing::warn!(%error, "no tray icon");
             }
-            let data_dir = data_dir(app)?;
             let mut config = EngineConfig::new(data_dir.clone());
             config.default_server_url = std::env::var("STEWARD_SERVER_URL").ok();
             // For products whose images live on their intranet: let "Show images" fetch

@@ -10,8 +10,13 @@ use tauri::{AppHandle, Manager, Runtime};
 
 const TRAY_ID: &str = "steward";
 
-/// Creates the tray icon with its first menu.
-pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
+/// Creates the tray icon with its first menu. `icon_dir` is where the icon's image file
+/// goes on Linux: a directory of the user's own (without XDG_RUNTIME_DIR the tray crate
+/// would use a fixed name in the shared temp directory, which another user could prepare).
+pub fn create<R: Runtime>(
+    app: &AppHandle<R>,
+    icon_dir: &std::path::Path,
+) -> tauri::Result<TrayIcon<R>> {
     let menu = Menu::with_items(
         app,
         &[&MenuItem::with_id(
@@ -23,6 +28,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
         )?],
     )?;
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
+        .temp_dir_path(icon_dir)
         .tooltip("Steward")
         .menu(&menu)
         .on_menu_event(|app, event| match event.id().as_ref() {
