@@ -295,3 +295,14 @@ pub async fn cached_items_in(
         }
     }
 }
+
+/// The commit being measured (short hash), for the reports.
+pub fn commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}

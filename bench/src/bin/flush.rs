@@ -114,7 +114,7 @@ async fn run() -> Result<(), BoxError> {
         "duplicates": counts["doubled"],
         "missing": counts["missing"],
         "web_processes": stack.web.len(),
-        "commit": commit(),
+        "commit": steward_bench::stack::commit(),
         "load_average": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
     });
     let _ = engine.sign_out(steward_core::SignOutMode::Discard).await;
@@ -214,14 +214,4 @@ fn round(value: f64) -> f64 {
 
 fn rounded(values: &[f64]) -> Vec<f64> {
     values.iter().map(|v| round(*v)).collect()
-}
-
-fn commit() -> String {
-    std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
 }

@@ -88,7 +88,7 @@ async fn run() -> Result<(), BoxError> {
     .collect();
     let report = json!({
         "mode": if full { "full" } else { "short" },
-        "commit": commit(),
+        "commit": steward_bench::stack::commit(),
         "machine": machine(),
         "web_processes": stack.web.len(),
         "events_processes": stack.events.len(),
@@ -117,16 +117,6 @@ fn summary(report: &serde_json::Value) -> serde_json::Value {
         object.remove("per_engine");
     }
     short
-}
-
-fn commit() -> String {
-    std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
 }
 
 fn machine() -> serde_json::Value {
