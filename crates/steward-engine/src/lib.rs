@@ -25,6 +25,7 @@ mod listen;
 pub mod logging;
 pub mod outbox;
 mod profile;
+mod pushing;
 mod records;
 #[cfg(test)]
 mod records_fuzz;
