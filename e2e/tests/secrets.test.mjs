@@ -174,8 +174,11 @@ function scanFiles(label, files, patterns) {
 async function scanKeychain(label, { exceptOwn }) {
   const items = await dumpKeychain();
   const patterns = needles();
-  const own = items.filter((item) => item.attributes.service === SERVICE);
-  const others = items.filter((item) => item.attributes.service !== SERVICE);
+  // This app's item names this test's user ("<profile>:<user>@<server>"); items of
+  // Steward's that other tests in the same keychain session left are other items here.
+  const isOwn = (item) => item.attributes.service === SERVICE && JSON.stringify(item.attributes).includes(`:${username}@`);
+  const own = items.filter(isOwn);
+  const others = items.filter((item) => !isOwn(item));
   findings.keychain[label] = { items: items.length, own: own.length, others: others.length };
   assert.ok(others.length >= 1, "the dump shows the other application's item");
   for (const item of exceptOwn ? others : items) {
