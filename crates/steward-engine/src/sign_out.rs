@@ -30,16 +30,16 @@ impl Engine {
             return Ok(());
         };
         let me = active.user().username;
-        let claims = active.store.held_claims(&me, &records::now()).await?;
         match mode {
             SignOutMode::IfNothingUnsent => {
                 let work = active.store.unsent_work().await?;
                 if work.total() > 0 {
                     return Err(unsent_error(&work));
                 }
-                release_claims(&active, &claims).await;
+                give_back_claims(&active, &me).await?;
             }
             SignOutMode::SendFirst => {
+                let claims = active.store.held_claims(&me, &records::now()).await?;
                 let left = active.send_everything(&claims).await.map_err(|error| {
                     AppError::new(
                         error.code,
@@ -64,7 +64,7 @@ impl Engine {
                 if work.total() > 0 {
                     tracing::warn!(discarded = %work.describe(), "signing out discards unsent work");
                 }
-                release_claims(&active, &claims).await;
+                give_back_claims(&active, &me).await?;
             }
         }
         self.end_session(&active).await
@@ -122,6 +122,19 @@ pub(crate) fn capitalized(text: &str) -> String {
         .next()
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+/// Stops the worker first (waiting for a round in progress to end), so no push can take a
+/// claim again while the claims are given back; then gives back every claim the cache
+/// says the user holds.
+async fn give_back_claims(active: &Active, me: &str) -> Result<(), AppError> {
+    {
+        let _quiet = active.sync_lock.lock().await;
+        active.stop().await;
+    }
+    let claims = active.store.held_claims(me, &records::now()).await?;
+    release_claims(active, &claims).await;
+    Ok(())
 }
 
 /// Gives the user's claims back to the server directly (not through the outbox, which
