@@ -186,13 +186,7 @@ impl Store {
         let mut tx = self.write().await?;
         roll_back(&mut tx, outbox_id).await?;
         apply_changes(&mut tx, changes).await?;
-        sqlx::query(
-            "UPDATE outbox SET status = 'rejected', sending = 0, last_error = ? WHERE id = ?",
-        )
-        .bind(message)
-        .bind(outbox_id)
-        .execute(&mut *tx)
-        .await?;
+        mark_rejected(&mut tx, outbox_id, message).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -224,13 +218,7 @@ impl Store {
                     .await?;
                 continue;
             }
-            sqlx::query(
-                "UPDATE outbox SET status = 'rejected', sending = 0, last_error = ? WHERE id = ?",
-            )
-            .bind(message)
-            .bind(outbox_id)
-            .execute(&mut *tx)
-            .await?;
+            mark_rejected(&mut tx, outbox_id, message).await?;
             refused.push((kind, target_id));
         }
         tx.commit().await?;
@@ -273,6 +261,20 @@ impl Store {
         tx.commit().await?;
         Ok(ids.into_iter().map(|(_, item_id)| item_id).collect())
     }
+}
+
+/// Keeps the row as refused, with the reason, until the user dismisses it.
+async fn mark_rejected(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    outbox_id: i64,
+    message: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE outbox SET status = 'rejected', sending = 0, last_error = ? WHERE id = ?")
+        .bind(message)
+        .bind(outbox_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 async fn apply_changes(
