@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use steward_core::{DecisionAction, ItemState};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::proxy::exchange;
 use crate::server::{PASSWORD, TestServer, decide_events, repo_root};
 use crate::{TestResult, fullest_queue, keychain_service, open_engine_with};
 
@@ -104,16 +105,7 @@ async fn forward(mut client: TcpStream, upstream_port: u16, fault: Fault) {
     let Ok(server) = TcpStream::connect(("127.0.0.1", upstream_port)).await else {
         return;
     };
-    let (mut client_read, mut client_write) = client.into_split();
-    let (mut server_read, mut server_write) = server.into_split();
-    let upstream = tokio::spawn(async move {
-        let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
-        let _ = server_write.shutdown().await;
-    });
-    // gunicorn's sync workers answer once per connection and close it: read it all.
-    let mut answer = Vec::new();
-    let _ = server_read.read_to_end(&mut answer).await;
-    upstream.abort();
+    let (mut client_write, mut answer) = exchange(client, server).await;
     match fault {
         Fault::LoseAnswer => return,
         Fault::Truncate => answer.truncate(answer.len() / 2),

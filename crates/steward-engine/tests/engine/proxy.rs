@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use steward_core::{DecisionAction, ErrorCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::server::{PASSWORD, TestServer, decide_events};
@@ -60,20 +61,10 @@ impl CorruptingProxy {
                     if server.write_all(&head).await.is_err() {
                         return;
                     }
-                    let (mut client_read, mut client_write) = client.into_split();
-                    let (mut server_read, mut server_write) = server.into_split();
-                    let upstream = tokio::spawn(async move {
-                        let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
-                        let _ = server_write.shutdown().await;
-                    });
-                    // gunicorn's sync workers answer once per connection and close it, and
-                    // write the head and the body separately: read the whole answer first.
-                    let mut answer = Vec::new();
-                    let _ = server_read.read_to_end(&mut answer).await;
+                    let (mut client_write, mut answer) = exchange(client, server).await;
                     if line.contains("/auth/refresh") && lose_refresh.swap(false, Ordering::SeqCst)
                     {
                         // The server rotated the token; the client never hears of it.
-                        upstream.abort();
                         return;
                     }
                     if corrupt.load(Ordering::SeqCst)
@@ -83,7 +74,6 @@ impl CorruptingProxy {
                     }
                     let _ = client_write.write_all(&answer).await;
                     let _ = client_write.shutdown().await;
-                    upstream.abort();
                 });
             }
         });
@@ -94,6 +84,23 @@ impl CorruptingProxy {
     pub fn requests(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
     }
+}
+
+/// Sends what the client writes on to the server and reads the server's whole answer:
+/// gunicorn's sync workers answer once per connection and close it, and write the head
+/// and the body separately. Returns the client's write half, for the caller to pass the
+/// answer on (changed, or not at all), and the answer.
+pub async fn exchange(client: TcpStream, server: TcpStream) -> (OwnedWriteHalf, Vec<u8>) {
+    let (mut client_read, client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let upstream = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+        let _ = server_write.shutdown().await;
+    });
+    let mut answer = Vec::new();
+    let _ = server_read.read_to_end(&mut answer).await;
+    upstream.abort();
+    (client_write, answer)
 }
 
 fn port_of(url: &str) -> u16 {
