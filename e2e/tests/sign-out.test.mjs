@@ -74,10 +74,15 @@ test("signing out gives back the claim on the item on screen at once", withScree
   const admin = await adminClient(server.url);
   const shown = await app.currentItemId();
   await waitFor("the claim on the server", async () => (await admin.get(`/items/${shown}`)).claim?.user?.username === MODERATOR, 20_000, 200);
+  const started_at = new Date().toISOString();
   await real.click('[data-testid="sign-out"]');
   await waitFor("the sign-in screen", onSignInScreen, 30_000, 200);
   const item = await admin.get(`/items/${shown}`);
-  assert.equal(item.claim, null, `still claimed after sign-out: ${JSON.stringify(item.claim)}`);
+  if (item.claim !== null) {
+    const trail = await admin.get(`/audit?target_type=item&target_id=${shown}&limit=50`);
+    const lines = trail.results.map((e) => `${e.created_at} ${e.actor_username} ${e.action}`).join("; ");
+    assert.fail(`still claimed after sign-out (${started_at} .. ${new Date().toISOString()}): ${JSON.stringify(item.claim)}; trail: ${lines}`);
+  }
 }));
 
 test("the next user of the same app run sees the decision reasons", withScreenshotOnFailure(() => app, "sign-out-reasons", async () => {

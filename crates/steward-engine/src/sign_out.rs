@@ -126,13 +126,16 @@ pub(crate) fn capitalized(text: &str) -> String {
 
 /// Stops the worker first (waiting for a round in progress to end), so no push can take a
 /// claim again while the claims are given back; then gives back every claim the cache
-/// says the user holds.
+/// says the user holds, and every claim whose queued release the worker will now never send.
 async fn give_back_claims(active: &Active, me: &str) -> Result<(), AppError> {
     {
         let _quiet = active.sync_lock.lock().await;
         active.stop().await;
     }
-    let claims = active.store.held_claims(me, &records::now()).await?;
+    let claims = active
+        .store
+        .claims_to_give_back(me, &records::now())
+        .await?;
     release_claims(active, &claims).await;
     Ok(())
 }

@@ -71,6 +71,24 @@ impl Store {
         .rows_affected())
     }
 
+    /// The claims signing out must give back: items whose claim the cache says `me`
+    /// holds at `now`, and items whose release is still queued. A queued release already
+    /// cleared the claim in the cache, but the server holds it until the release is sent,
+    /// and the outbox is about to be wiped (leaving the item on screen as the user clicks
+    /// "Sign out" queues exactly such a release).
+    pub async fn claims_to_give_back(&self, me: &str, now: &str) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM items WHERE claim_username = ?1 AND claim_expires_at > ?2
+             UNION
+             SELECT target_id FROM outbox WHERE status = 'pending' AND kind = 'release_item'
+             ORDER BY 1",
+        )
+        .bind(me)
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Items whose claim the cache says `me` holds at `now`.
     pub async fn held_claims(&self, me: &str, now: &str) -> Result<Vec<i64>, StoreError> {
         Ok(sqlx::query_scalar(

@@ -265,6 +265,26 @@ async fn unsent_work_is_counted_by_kind_and_can_be_made_due_at_once() {
             .is_empty()
     );
 
+    // Leaving the item queues its release, which clears the claim in the cache at once:
+    // until that release is sent, the server still holds the claim, so signing out must
+    // still give it back.
+    store
+        .enqueue_claim(
+            3,
+            OutboxKind::ReleaseItem,
+            "moderator",
+            "",
+            &action("release-3", T0),
+            "release-3",
+        )
+        .await
+        .unwrap();
+    assert!(store.held_claims("moderator", T0).await.unwrap().is_empty());
+    assert_eq!(
+        store.claims_to_give_back("moderator", T0).await.unwrap(),
+        vec![3]
+    );
+
     assert_eq!(store.make_all_due(T0).await.unwrap(), 2);
     let mut kinds = Vec::new();
     while let NextPush::Due(row) = store.next_push(T0).await.unwrap() {
@@ -281,6 +301,7 @@ async fn unsent_work_is_counted_by_kind_and_can_be_made_due_at_once() {
             ("decide_item".to_string(), 2),
             ("claim_item".to_string(), 3),
             ("account_action".to_string(), 7),
+            ("release_item".to_string(), 3),
         ]
     );
 }
