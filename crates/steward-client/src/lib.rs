@@ -58,18 +58,22 @@ impl Client {
         password: &str,
     ) -> Result<LoginResponse, ClientError> {
         let body = serde_json::json!({ "username": username, "password": password });
-        self.send_json(self.request(Method::POST, "auth/login", None)?.json(&body))
-            .await
+        intact(
+            self.send_json(self.request(Method::POST, "auth/login", None)?.json(&body))
+                .await?,
+        )
     }
 
     /// Exchanges a refresh token for a new pair; the old refresh token is used up.
     pub async fn refresh(&self, refresh_token: &str) -> Result<LoginResponse, ClientError> {
         let body = serde_json::json!({ "refresh_token": refresh_token });
-        self.send_json(
-            self.request(Method::POST, "auth/refresh", None)?
-                .json(&body),
+        intact(
+            self.send_json(
+                self.request(Method::POST, "auth/refresh", None)?
+                    .json(&body),
+            )
+            .await?,
         )
-        .await
     }
 
     /// Revokes the refresh token's whole family on the server.
@@ -349,6 +353,20 @@ fn normalize_base_url(input: &str) -> Result<Url, ClientError> {
     url.set_query(None);
     url.set_fragment(None);
     Ok(url)
+}
+
+/// A token answer whose tokens do not match their digest is a damaged answer: the caller
+/// keeps the tokens it has and retries, as after a lost answer.
+fn intact(answer: LoginResponse) -> Result<LoginResponse, ClientError> {
+    if answer.is_intact() {
+        Ok(answer)
+    } else {
+        Err(ClientError::BadResponse {
+            status: 200,
+            detail: "the tokens in the answer do not match their digest (damaged on the way)"
+                .into(),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,34 @@ pub struct LoginResponse {
     pub access_token: String,
     pub access_expires_at: String,
     pub refresh_token: String,
+    /// SHA-256 (hex) of the access token, a newline and the refresh token; absent from
+    /// servers older than the field. `LoginResponse::is_intact` checks it.
+    #[serde(default)]
+    pub token_digest: Option<String>,
     pub user: Me,
+}
+
+impl LoginResponse {
+    /// Whether the tokens are the ones the server sent. A body damaged on the way can
+    /// still parse, and a damaged refresh token kept in the keychain ends the session at
+    /// the next refresh; one found damaged now is treated as a lost answer instead, and
+    /// the refresh is retried with the token presented.
+    pub fn is_intact(&self) -> bool {
+        use sha2::{Digest, Sha256};
+        let Some(expected) = &self.token_digest else {
+            return true;
+        };
+        let mut hasher = Sha256::new();
+        hasher.update(self.access_token.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(self.refresh_token.as_bytes());
+        let actual: String = hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        actual.eq_ignore_ascii_case(expected)
+    }
 }
 
 // Tokens must never reach a log line, so Debug leaves them out.
@@ -292,4 +319,33 @@ pub struct ApiJob {
 
 fn yes() -> bool {
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::wire::LoginResponse;
+
+    fn answer(access: &str, refresh: &str, digest: Option<&str>) -> LoginResponse {
+        serde_json::from_value(serde_json::json!({
+            "access_token": access,
+            "access_expires_at": "2026-12-06T00:00:00Z",
+            "refresh_token": refresh,
+            "token_digest": digest,
+            "user": {"id": 1, "username": "mia"},
+        }))
+        .unwrap()
+    }
+
+    /// The digest is the server's (steward/serializers/auth.py: sha256 of access, a
+    /// newline, refresh); one changed byte anywhere in either token is caught.
+    #[test]
+    fn a_token_answer_is_intact_only_when_its_digest_matches() {
+        let digest = "42438fdf807a29f427f0c79bed91822805be02ecc5c5c1fdbc0b4636f3e9034b";
+        assert!(answer("stw_at_A", "stw_rt_B", Some(digest)).is_intact());
+        assert!(!answer("stw_at_A", "stw_rt_C", Some(digest)).is_intact());
+        assert!(!answer("stw_at_a", "stw_rt_B", Some(digest)).is_intact());
+        assert!(!answer("stw_at_A", "stw_rt_B", Some("00")).is_intact());
+        // A server from before the digest: nothing to check.
+        assert!(answer("stw_at_A", "stw_rt_B", None).is_intact());
+    }
 }

@@ -1,5 +1,7 @@
 """Sign-in, token and /me shapes."""
 
+import hashlib
+
 from rest_framework import serializers
 
 from steward.idempotency import retention
@@ -55,4 +57,15 @@ class TokenResponseSerializer(serializers.Serializer):
     access_token = serializers.CharField()
     access_expires_at = serializers.DateTimeField()
     refresh_token = serializers.CharField()
+    token_digest = serializers.CharField(
+        help_text="SHA-256 (lowercase hex) of access_token, a newline and refresh_token. "
+        "A client checks it and never keeps tokens that do not match: an answer damaged on "
+        "the way is treated as lost, and the refresh is retried with the token presented "
+        "(auth_refresh's grace period serves that retry)."
+    )
     user = MeSerializer()
+
+
+def token_digest(access_token: str, refresh_token: str) -> str:
+    """The digest a token answer carries, so a damaged token is never kept (see above)."""
+    return hashlib.sha256(f"{access_token}\n{refresh_token}".encode()).hexdigest()

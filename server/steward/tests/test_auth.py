@@ -1,3 +1,4 @@
+import hashlib
 from datetime import timedelta
 
 from django.utils import timezone
@@ -118,6 +119,35 @@ def test_expired_access_token_is_token_expired(make_user):
     response = bearer(token).get(ME)
     assert response.status_code == 401
     assert response.json()["code"] == "token_expired"
+
+
+def digest_of(body):
+    text = f"{body['access_token']}\n{body['refresh_token']}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_every_token_answer_carries_the_digest_of_its_tokens(api, make_user):
+    # A client keeps no token that does not match: a damaged answer counts as lost.
+    make_user("mia")
+    first = login(api, "mia").json()
+    assert first["token_digest"] == digest_of(first)
+    second = api.post(REFRESH, {"refresh_token": first["refresh_token"]}, format="json").json()
+    assert second["token_digest"] == digest_of(second) != first["token_digest"]
+
+
+def test_a_refresh_retried_after_a_damaged_answer_gets_a_working_pair(api, make_user):
+    # The client saw a digest mismatch, kept the token it presented and retries with it.
+    make_user("mia")
+    first = login(api, "mia").json()
+    damaged = api.post(REFRESH, {"refresh_token": first["refresh_token"]}, format="json")
+    assert damaged.status_code == 200
+    retry = api.post(REFRESH, {"refresh_token": first["refresh_token"]}, format="json")
+    assert retry.status_code == 200, retry.json()
+    pair = retry.json()
+    assert pair["token_digest"] == digest_of(pair)
+    assert bearer(pair["access_token"]).get(ME).status_code == 200
+    again = api.post(REFRESH, {"refresh_token": pair["refresh_token"]}, format="json")
+    assert again.status_code == 200
 
 
 def test_refresh_rotates_tokens(api, make_user):

@@ -15,6 +15,7 @@ from steward.serializers.auth import (
     MeResponseSerializer,
     RefreshRequestSerializer,
     TokenResponseSerializer,
+    token_digest,
 )
 from steward.serializers.common import ErrorSerializer
 from steward.views.base import StewardAPIView
@@ -26,6 +27,7 @@ def _token_body(issued):
             "access_token": issued.access_token,
             "access_expires_at": issued.access_expires_at,
             "refresh_token": issued.refresh_token,
+            "token_digest": token_digest(issued.access_token, issued.refresh_token),
             "user": issued.user,
         }
     ).data
