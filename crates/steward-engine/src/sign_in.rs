@@ -262,6 +262,14 @@ impl Engine {
         )
     }
 
+    /// Stops the active profile's worker and listener and closes its cache, keeping the
+    /// session (in the keychain) and everything queued, as an exit does: so another
+    /// process can open the same data directory (the fault matrix hands it to a child it
+    /// kills). The engine is signed out of nothing and is not used again.
+    pub async fn close(&self) {
+        self.stop_active().await;
+    }
+
     async fn stop_active(&self) {
         if let Some(active) = self.active.lock().await.take() {
             active.stop().await;

@@ -1,10 +1,14 @@
 //! The fault matrix: an engine deciding through a loopback proxy that breaks the network
-//! on purpose, from a seeded schedule, with server restarts in between. After each run
-//! the network heals and the outbox drains; then every decision must be on the server
-//! exactly once (or shown to the moderator as a conflict or refusal), and the cache must
-//! equal the server. 8 runs by default; `STEWARD_LONG_TESTS=1` runs 1,000.
+//! on purpose, from a seeded schedule, with server restarts in between; in some runs the
+//! decisions are made by a child process on the same cache, killed with SIGKILL while it
+//! pushes, and the engine reopened on the files it left. After each run the network
+//! heals and the outbox drains; then every decision must be on the server exactly once
+//! (or shown to the moderator as a conflict or refusal), and the cache must equal the
+//! server. 8 runs by default; `STEWARD_LONG_TESTS=1` runs 1,000.
 //! `STEWARD_FAULT_SEED=<n>` replays a run. Report: tests/results/fault-matrix-<mode>.json.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -12,6 +16,8 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use steward_core::{DecisionAction, ItemState};
+use steward_engine::Engine;
+use steward_store::Store;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -53,6 +59,8 @@ struct FaultProxy {
     url: String,
     breaking: Arc<AtomicBool>,
     seed: Arc<AtomicU64>,
+    /// Connections forwarded to the server so far: a kill can be timed to a request.
+    forwarded: Arc<AtomicU64>,
 }
 
 impl FaultProxy {
@@ -61,7 +69,12 @@ impl FaultProxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let breaking = Arc::new(AtomicBool::new(false));
         let seed = Arc::new(AtomicU64::new(0));
-        let (on, next) = (Arc::clone(&breaking), Arc::clone(&seed));
+        let forwarded = Arc::new(AtomicU64::new(0));
+        let (on, next, count) = (
+            Arc::clone(&breaking),
+            Arc::clone(&seed),
+            Arc::clone(&forwarded),
+        );
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 // Each connection's fault follows from the run's seed and its number.
@@ -75,18 +88,24 @@ impl FaultProxy {
                 } else {
                     Fault::None
                 };
-                tokio::spawn(forward(client, upstream_port, fault));
+                tokio::spawn(forward(client, upstream_port, fault, Arc::clone(&count)));
             }
         });
         FaultProxy {
             url,
             breaking,
             seed,
+            forwarded,
         }
     }
 }
 
-async fn forward(mut client: TcpStream, upstream_port: u16, fault: Fault) {
+async fn forward(
+    mut client: TcpStream,
+    upstream_port: u16,
+    fault: Fault,
+    forwarded: Arc<AtomicU64>,
+) {
     match fault {
         Fault::Drop => return,
         Fault::Reset => {
@@ -105,6 +124,7 @@ async fn forward(mut client: TcpStream, upstream_port: u16, fault: Fault) {
     let Ok(server) = TcpStream::connect(("127.0.0.1", upstream_port)).await else {
         return;
     };
+    forwarded.fetch_add(1, Ordering::SeqCst);
     let (mut client_write, mut answer) = exchange(client, server).await;
     match fault {
         Fault::LoseAnswer => return,
@@ -133,6 +153,13 @@ struct Tally {
     doubled: u32,
     diverged: u32,
     restarts: u32,
+    /// Runs whose decisions a child process made and was killed with SIGKILL while pushing.
+    kills: u32,
+    /// Of those, kills that left a row marked as sent (its request out, its answer not
+    /// applied): the engine must resend it with the same key.
+    kills_with_a_row_in_flight: u32,
+    /// Of those, kills after which the server had some but not all of the run's decisions.
+    kills_between_answers: u32,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -152,10 +179,8 @@ async fn the_fault_matrix_loses_and_doubles_nothing() -> TestResult {
     let port: u16 = server.url.rsplit(':').next().unwrap().parse()?;
     let proxy = FaultProxy::start(port).await;
     let data = tempfile::tempdir()?;
-    let engine = open_engine_with(data.path(), &keychain_service(), |config| {
-        config.poll_interval = Duration::from_millis(300);
-    })
-    .await;
+    let service = keychain_service();
+    let mut engine = open_matrix_engine(data.path(), &service).await;
     engine.sign_in(&proxy.url, "moderator", PASSWORD).await?;
     engine.sync_now().await?;
     let admin = server.admin_token().await;
@@ -177,21 +202,57 @@ async fn the_fault_matrix_loses_and_doubles_nothing() -> TestResult {
         }
         proxy.seed.store(seed.wrapping_mul(7919), Ordering::SeqCst);
         proxy.breaking.store(true, Ordering::SeqCst);
-        for &id in &open {
-            let action = if rng.random_bool(0.5) {
-                DecisionAction::Remove
+        let decisions: Vec<(i64, DecisionAction)> = open
+            .iter()
+            .map(|&id| {
+                let action = if rng.random_bool(0.5) {
+                    DecisionAction::Remove
+                } else {
+                    DecisionAction::Approve
+                };
+                (id, action)
+            })
+            .collect();
+        tally.decisions += decisions.len() as u32;
+        // In the short run (CI) every third run crashes, so each CI run kills the app.
+        let drawn = rng.random_bool(0.15);
+        if drawn || (!long && run % 3 == 1) {
+            // The app dies while it pushes: a child decides on the same cache and is
+            // killed with SIGKILL; the engine then opens the files it left behind.
+            engine.close().await;
+            drop(engine);
+            // Half the kills are timed from the queuing, half to a request on its way.
+            let kill_at = if rng.random_bool(0.5) {
+                KillAt::AfterQueued(Duration::from_millis(rng.random_range(0..900)))
             } else {
-                DecisionAction::Approve
+                KillAt::AfterForwarded(Duration::from_millis(rng.random_range(0..40)))
             };
-            engine.decide_item(id, action, None, None).await?;
-            tally.decisions += 1;
-            tokio::time::sleep(Duration::from_millis(rng.random_range(0..400))).await;
-            if rng.random_bool(0.08) {
-                // The server goes away in the middle of the pushes and comes back.
-                server.stop();
-                tokio::time::sleep(Duration::from_millis(rng.random_range(100..800))).await;
-                server.resume();
-                tally.restarts += 1;
+            let kill = decide_in_a_child_and_kill(
+                data.path(),
+                &service,
+                &decisions,
+                kill_at,
+                &proxy,
+                &server,
+                &admin,
+            )
+            .await?;
+            tally.kills += 1;
+            tally.kills_with_a_row_in_flight += u32::from(kill.rows_in_flight > 0);
+            tally.kills_between_answers +=
+                u32::from(kill.applied > 0 && kill.applied < decisions.len());
+            engine = open_matrix_engine(data.path(), &service).await;
+        } else {
+            for &(id, action) in &decisions {
+                engine.decide_item(id, action, None, None).await?;
+                tokio::time::sleep(Duration::from_millis(rng.random_range(0..400))).await;
+                if rng.random_bool(0.08) {
+                    // The server goes away in the middle of the pushes and comes back.
+                    server.stop();
+                    tokio::time::sleep(Duration::from_millis(rng.random_range(100..800))).await;
+                    server.resume();
+                    tally.restarts += 1;
+                }
             }
         }
         tokio::time::sleep(Duration::from_millis(rng.random_range(0..1500))).await;
@@ -261,7 +322,10 @@ async fn the_fault_matrix_loses_and_doubles_nothing() -> TestResult {
         "doubled": tally.doubled,
         "diverged": tally.diverged,
         "server_restarts": tally.restarts,
-        "faults": "per connection, 45%: drop, reset, 1.5 s stall, proxy 503, truncated answer, corrupted body, answer lost after the server applied it",
+        "client_sigkills": tally.kills,
+        "client_sigkills_with_a_row_in_flight": tally.kills_with_a_row_in_flight,
+        "client_sigkills_between_answers": tally.kills_between_answers,
+        "faults": "per connection, 45%: drop, reset, 1.5 s stall, proxy 503, truncated answer, corrupted body, answer lost after the server applied it; per run, 15% (and every third run of the short mode): the deciding app killed with SIGKILL 0-900 ms after its decisions were queued or 0-40 ms after one of its requests reached the server, else 8% per decision: a server restart",
         "seconds": started.elapsed().as_secs(),
     });
     println!("fault matrix: {report}");
@@ -280,4 +344,154 @@ async fn the_fault_matrix_loses_and_doubles_nothing() -> TestResult {
     );
     assert!(tally.runs > 0);
     Ok(())
+}
+
+async fn open_matrix_engine(data: &Path, service: &str) -> Arc<Engine> {
+    open_engine_with(data, service, |config| {
+        config.poll_interval = Duration::from_millis(300);
+    })
+    .await
+}
+
+/// When the deciding child is killed.
+#[derive(Debug, Clone, Copy)]
+enum KillAt {
+    /// This long after it queued its decisions.
+    AfterQueued(Duration),
+    /// This long after the proxy next forwards a request of it to the server.
+    AfterForwarded(Duration),
+}
+
+/// What a kill left behind.
+struct Kill {
+    /// The run's decisions on the server when the child died.
+    applied: usize,
+    /// Outbox rows marked as sent, but not settled, in the cache the child left.
+    rows_in_flight: usize,
+}
+
+/// Runs `crash_child` on the data directory (its session comes from the keychain, its
+/// server is the fault proxy), lets it queue `decisions` and push until `kill_at`, then
+/// kills it with SIGKILL and reads what it left: the server's count and the cache's rows
+/// marked as sent.
+async fn decide_in_a_child_and_kill(
+    data: &Path,
+    service: &str,
+    decisions: &[(i64, DecisionAction)],
+    kill_at: KillAt,
+    proxy: &FaultProxy,
+    server: &TestServer,
+    admin: &str,
+) -> Result<Kill, Box<dyn std::error::Error>> {
+    let queued = data.join("crash-child-queued");
+    let _ = std::fs::remove_file(&queued);
+    let listed: Vec<String> = decisions
+        .iter()
+        .map(|(id, action)| format!("{id}:{}", action.as_str()))
+        .collect();
+    let mut child = Command::new(std::env::current_exe()?)
+        .args([
+            "--exact",
+            "faults::crash_child",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env("STEWARD_CRASH_DATA", data)
+        .env("STEWARD_CRASH_SERVICE", service)
+        .env("STEWARD_CRASH_DECISIONS", listed.join(","))
+        .stdout(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !queued.exists() {
+        if let Some(status) = child.try_wait()? {
+            return Err(format!("the deciding child ended before it was killed: {status}").into());
+        }
+        if Instant::now() > deadline {
+            child.kill()?;
+            child.wait()?;
+            return Err("the deciding child never queued its decisions".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    match kill_at {
+        KillAt::AfterQueued(after) => tokio::time::sleep(after).await,
+        KillAt::AfterForwarded(after) => {
+            // The next request to reach the server once everything is queued.
+            let seen = proxy.forwarded.load(Ordering::SeqCst);
+            let wait_until = Instant::now() + Duration::from_secs(10);
+            while proxy.forwarded.load(Ordering::SeqCst) <= seen && Instant::now() < wait_until {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            tokio::time::sleep(after).await;
+        }
+    }
+    child.kill()?; // SIGKILL
+    child.wait()?;
+    let mut applied = 0;
+    for &(id, _) in decisions {
+        applied += usize::from(!decide_events(server, admin, id).await.is_empty());
+    }
+    let cache = cache_file(data).ok_or("no cache file in the data directory")?;
+    let store = Store::open(&cache).await?;
+    let rows_in_flight = store
+        .due_rows("9999-12-31T00:00:00.000Z", 10_000)
+        .await?
+        .iter()
+        .filter(|row| row.sending)
+        .count();
+    store.close().await;
+    Ok(Kill {
+        applied,
+        rows_in_flight,
+    })
+}
+
+/// The one cache under `data` (profiles/<profile>/<server>/<user>.sqlite3).
+fn cache_file(data: &Path) -> Option<PathBuf> {
+    let mut folders = vec![data.join("profiles")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).ok()?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "sqlite3") {
+                return Some(path);
+            }
+        }
+    }
+    None
+}
+
+/// The app that dies: opens the engine on the matrix's data directory, queues the
+/// decisions it is given, says so, and pushes until it is killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_child() -> TestResult {
+    let (Ok(data), Ok(service), Ok(decisions)) = (
+        std::env::var("STEWARD_CRASH_DATA"),
+        std::env::var("STEWARD_CRASH_SERVICE"),
+        std::env::var("STEWARD_CRASH_DECISIONS"),
+    ) else {
+        // Only meaningful as the child of the fault matrix.
+        return Ok(());
+    };
+    let data = PathBuf::from(data);
+    let engine = open_matrix_engine(&data, &service).await;
+    assert!(
+        engine.app_state().await.session.is_some(),
+        "the session comes back from the keychain"
+    );
+    for decision in decisions.split(',') {
+        let (id, action) = decision.split_once(':').ok_or("id:action")?;
+        let action = match action {
+            "remove" => DecisionAction::Remove,
+            _ => DecisionAction::Approve,
+        };
+        engine.decide_item(id.parse()?, action, None, None).await?;
+    }
+    std::fs::write(data.join("crash-child-queued"), "")?;
+    loop {
+        let _ = engine.sync_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
