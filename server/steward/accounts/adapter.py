@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -59,6 +59,10 @@ class AccountsAdapter:
     def describe(self, user) -> UserView:
         raise NotImplementedError
 
+    def describe_many(self, users) -> list:
+        """describe() of each user, in order; an adapter may read them all at once."""
+        return [self.describe(user) for user in users]
+
     def set_active(self, user, active: bool) -> None:
         """Let the user sign in again, or stop them (suspension)."""
         raise NotImplementedError
@@ -84,6 +88,30 @@ class DefaultAccountsAdapter(AccountsAdapter):
     def describe(self, user) -> UserView:
         groups = getattr(user, "groups", None)
         roles = sorted(groups.values_list("name", flat=True)) if groups is not None else []
+        return self._view(user, roles)
+
+    def describe_many(self, users) -> list:
+        """One query for everyone's groups instead of one per user (a seed of 200,000
+        members spent most of its account time in those queries)."""
+        users = list(users)
+        try:
+            field = self.user_model()._meta.get_field("groups")
+        except FieldDoesNotExist:
+            field = None
+        if field is None or not field.many_to_many:
+            return super().describe_many(users)
+        mine, theirs = field.m2m_field_name(), field.m2m_reverse_field_name()
+        roles = {}
+        for batch in range(0, len(users), 10_000):
+            keys = [user.pk for user in users[batch : batch + 10_000]]
+            memberships = field.remote_field.through.objects.filter(
+                **{f"{mine}__in": keys}
+            ).values_list(mine, f"{theirs}__name")
+            for key, name in memberships:
+                roles.setdefault(key, []).append(name)
+        return [self._view(user, sorted(roles.get(user.pk, []))) for user in users]
+
+    def _view(self, user, roles) -> UserView:
         full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
         return UserView(
             username=user.get_username()[:150],

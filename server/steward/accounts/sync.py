@@ -34,14 +34,9 @@ def open_suspension(account) -> Suspension | None:
     return account.suspensions.filter(ended_at__isnull=True).order_by("-id").first()
 
 
-def refresh_account(user, now=None) -> Account:
-    """The user's Account row, created or brought up to date (moving it in the feed
-    only when something it shows changed)."""
-    now = now or timezone.now()
-    adapter = get_adapter()
-    key = adapter.key(user)
-    view = adapter.describe(user)
-    fields = {
+def account_fields(view) -> dict:
+    """What an Account row copies from the adapter's view of its user."""
+    return {
         "username": view.username,
         "email": view.email,
         "display_name": view.display_name,
@@ -51,6 +46,16 @@ def refresh_account(user, now=None) -> Account:
         "last_seen_at": view.last_seen_at,
         "deleted_at": None,
     }
+
+
+def refresh_account(user, now=None) -> Account:
+    """The user's Account row, created or brought up to date (moving it in the feed
+    only when something it shows changed)."""
+    now = now or timezone.now()
+    adapter = get_adapter()
+    key = adapter.key(user)
+    view = adapter.describe(user)
+    fields = account_fields(view)
     account = Account.objects.filter(user_key=key).first()
     if account is None:
         try:

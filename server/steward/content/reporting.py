@@ -37,15 +37,33 @@ class ReportResult:
     opened: bool
 
 
-def snapshot(source, obj) -> dict:
-    """What the item shows of the object: the Source's view of it, bounded."""
+def snapshot(source, obj, account_of=account_for) -> dict:
+    """What the item shows of the object: the Source's view of it, bounded. `account_of`
+    finds the author's Account (a seed that holds them all passes a dictionary lookup)."""
     author = source.author(obj)
     return {
         "title": str(source.title(obj) or "")[:300],
         "body_html": str(source.body_html(obj) or ""),
         "url": str(source.url(obj) or "")[:2000],
-        "author_id": account_for(author).pk if author is not None else None,
+        "author_id": account_of(author).pk if author is not None else None,
     }
+
+
+def new_item(source, obj, object_type, key, queue, now, account_of=account_for) -> Item:
+    """The item (unsaved) that a first report opens on `obj`, in `queue`."""
+    return Item(
+        queue=queue,
+        object_type=object_type,
+        object_key=key,
+        created_at=source.created_at(obj) or now,
+        updated_at=now,
+        **snapshot(source, obj, account_of),
+    )
+
+
+def opened_event_data(object_type, key, reason) -> dict:
+    """The data of the item.open audit event."""
+    return {"object_type": object_type.natural_key(), "object_key": key, "reason": reason}
 
 
 def object_ref(obj) -> tuple[ContentType, str]:
@@ -101,27 +119,14 @@ def _open_item(source, obj, object_type, key, reason, now) -> tuple[Item, bool]:
     queue, _ = Queue.objects.get_or_create(
         slug=slug, defaults={"name": slug.replace("-", " ").replace("_", " ").capitalize()}
     )
-    created_at = source.created_at(obj) or now
+    item = new_item(source, obj, object_type, key, queue, now)
     try:
         with transaction.atomic():
-            item = Item.objects.create(
-                queue=queue,
-                object_type=object_type,
-                object_key=key,
-                created_at=created_at,
-                updated_at=now,
-                **snapshot(source, obj),
-            )
+            item.save(force_insert=True)
     except IntegrityError:
         # Another report opened it first; join that item.
         return open_items.get(), False
-    record_audit(
-        None,
-        "item.open",
-        "item",
-        item.pk,
-        {"object_type": object_type.natural_key(), "object_key": key, "reason": reason},
-    )
+    record_audit(None, "item.open", "item", item.pk, opened_event_data(object_type, key, reason))
     return item, True
 
 

@@ -80,13 +80,16 @@ def get_item(item_id: int) -> Item:
     return item
 
 
-def list_items(queue_id: int | None, cursor: str | None, limit: int) -> Page:
-    queryset = item_queryset()
+def list_items(queue_id: int | None, cursor: str | None, limit: int, values=None) -> Page:
+    """A page of the items feed: Item instances with what ItemSerializer reads, or dicts
+    when `values` selects columns (feeds.feed_page; serializers/feed_rows.py then reads
+    the reports)."""
+    queryset = item_queryset() if values is None else Item.objects.all()
     if queue_id is not None:
         if not Queue.objects.filter(pk=queue_id).exists():
             raise validation_error("queue", f"No queue with id {queue_id}.")
         queryset = queryset.filter(queue_id=queue_id)
-    return feed_page(queryset, cursor, limit)
+    return feed_page(queryset, cursor, limit, values=values)
 
 
 def _claim_is_held_by_other(item: Item, user, now) -> bool:
@@ -173,26 +176,33 @@ def decide_item(
     )
     item = Item.objects.select_related("object_type").get(pk=item_id)
     obj, effect = apply_effect(item, decision, now)
-    record_audit(
-        user,
-        "item.decide",
-        "item",
-        item_id,
-        {
-            "action": action,
-            "reason_code": reason_code,
-            "note": note,
-            "decision_id": decision.pk,
-            "base_version": base_version,
-            "effect": effect,
-        },
-    )
+    record_audit(user, "item.decide", "item", item_id, decision_event_data(decision, effect))
     sender = type(obj) if obj is not None else Item
     transaction.on_commit(
         lambda: signals.decided.send_robust(sender=sender, obj=obj, item=item, decision=decision),
         robust=True,
     )
     return decision, get_item(item_id)
+
+
+def decision_event_data(decision: Decision, effect: str) -> dict:
+    """The data of the item.decide audit event."""
+    return {
+        "action": decision.action,
+        "reason_code": decision.reason_code,
+        "note": decision.note,
+        "decision_id": decision.pk,
+        "base_version": decision.base_version,
+        "effect": effect,
+    }
+
+
+def run_source_method(source, obj, decision: Decision) -> str:
+    """The Source's method for the decision, on the locked object, in a savepoint of the
+    decision's transaction; returns the effect the audit event names."""
+    with transaction.atomic():
+        getattr(source, decision.action)(obj, decision)
+    return f"{source.__class__.__name__}.{decision.action}"
 
 
 def apply_effect(item: Item, decision: Decision, now) -> tuple[object, str]:
@@ -220,8 +230,7 @@ def apply_effect(item: Item, decision: Decision, now) -> tuple[object, str]:
         return None, "none: the object no longer exists"
     label = f"{source.type_label()} {item.object_key}"
     try:
-        with transaction.atomic():
-            getattr(source, decision.action)(obj, decision)
+        effect = run_source_method(source, obj, decision)
     except DecisionRefused as refusal:
         raise StewardError(
             message=str(refusal) or f"The product refused to {decision.action} this {label}.",
@@ -239,7 +248,7 @@ def apply_effect(item: Item, decision: Decision, now) -> tuple[object, str]:
             code="decision_effect_failed",
             status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
         ) from None
-    return obj, f"{source.__class__.__name__}.{decision.action}"
+    return obj, effect
 
 
 # Claims
