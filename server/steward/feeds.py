@@ -50,12 +50,16 @@ def feed_page(
     field: str = "feed_seq",
     param: str = "updated_after",
     count_total: bool = True,
+    values=None,
 ) -> Page:
     """One page of `queryset` after `cursor`, ordered by (field, id), under the horizon.
 
     `field` is feed_seq or an annotation of stamps (the queues feed). `param` names the
     query parameter that carried the cursor, for error messages. Without a cursor (or
-    with an old-format one) the page is a first page and counts the whole feed.
+    with an old-format one) the page is a first page and counts the whole feed. With
+    `values`, a function turning the ordered queryset into a values() queryset that
+    selects `field` and id among its columns (serializers.feed_rows.Columns.select), the
+    page's rows are those dicts instead of model instances.
     """
     position = decode_cursor(cursor, param) if cursor else None
     queryset = below_horizon(queryset, field)
@@ -65,10 +69,19 @@ def feed_page(
             total = queryset.count()
     else:
         queryset = queryset.filter(_after(queryset, field, position))
-    rows = list(queryset.order_by(field, "id")[: limit + 1])
+    queryset = queryset.order_by(field, "id")
+    if values is not None:
+        queryset = values(queryset)
+    rows = list(queryset[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(getattr(rows[-1], field), rows[-1].id) if rows else None
+    next_cursor = None
+    if rows:
+        last = rows[-1]
+        if values is None:
+            next_cursor = encode_cursor(getattr(last, field), last.id)
+        else:
+            next_cursor = encode_cursor(last[field], last["id"])
     return Page(rows, next_cursor, has_more, total)
 
 

@@ -39,6 +39,24 @@ class JobBackend:
         recording.enqueueing(job=...); raises JobNotRetryable or JobBackendUnavailable."""
         raise NotImplementedError
 
+    # Whether retry_many is implemented: a retry of many jobs is then recorded and audited
+    # in bulk and sent in one go; otherwise each job is retried on its own (retry).
+    supports_bulk_retry = False
+
+    def check_retry(self, job: Job) -> None:
+        """Raise JobNotRetryable when this job cannot be sent again (its task is gone)."""
+
+    def new_task_id(self) -> str:
+        """The id a retry sent by retry_many will have on this system."""
+        raise NotImplementedError
+
+    def retry_many(self, retries) -> None:
+        """Send each retry's job (recording.Retry: job, task_id) again with its exact
+        arguments under that task id, in order. Called after the retries are recorded,
+        inside recording.enqueueing(bulk=True); raises errors.BulkRetryStopped(sent,
+        error) when the system stops taking them part way."""
+        raise NotImplementedError
+
     def cancel(self, job: Job, run: JobRun, user) -> bool:
         """Stop a pending run. False when it has started already (or finished);
         JobNotCancellable when the system cannot stop pending jobs at all."""

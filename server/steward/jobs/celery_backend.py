@@ -27,7 +27,7 @@ from kombu.exceptions import KombuError, OperationalError
 
 from steward.jobs import own, recording
 from steward.jobs.backends import JobBackend
-from steward.jobs.errors import JobBackendUnavailable
+from steward.jobs.errors import BulkRetryStopped, JobBackendUnavailable
 from steward.models import Job
 
 UNREACHABLE = (OperationalError, KombuError, OSError, ConnectionError)
@@ -161,6 +161,34 @@ class CeleryBackend(JobBackend):
     def retry(self, job):
         options = {"queue": job.queue} if job.queue else {}
         self._send(job.task_path, job.payload["args"], job.payload["kwargs"], **options)
+
+    supports_bulk_retry = True
+
+    def new_task_id(self):
+        return str(uuid.uuid4())
+
+    def retry_many(self, retries):
+        """Each task as retry() sends it, over one producer (one broker connection)."""
+        sent = 0
+        try:
+            with self.app.producer_or_acquire() as producer:
+                for retry in retries:
+                    job = retry.job
+                    options = {"queue": job.queue} if job.queue else {}
+                    self.app.send_task(
+                        job.task_path,
+                        args=job.payload["args"],
+                        kwargs=job.payload["kwargs"],
+                        task_id=retry.task_id,
+                        producer=producer,
+                        **options,
+                    )
+                    sent += 1
+        except UNREACHABLE as exc:
+            error = JobBackendUnavailable(
+                f"The Celery broker did not take the task: {type(exc).__name__}: {exc}"
+            )
+            raise BulkRetryStopped(sent, error) from None
 
     def cancel(self, job, run, user):
         try:

@@ -29,3 +29,13 @@ class JobBackendUnavailable(StewardError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "job_backend_unavailable"
     default_detail = "The job backend is not reachable right now. Try again later."
+
+
+class BulkRetryStopped(Exception):
+    """A backend's retry_many stopped part way: the first `sent` retries were sent, and
+    `error` (a JobBackendUnavailable) says why the rest were not."""
+
+    def __init__(self, sent: int, error: JobBackendUnavailable):
+        super().__init__(error.message)
+        self.sent = sent
+        self.error = error

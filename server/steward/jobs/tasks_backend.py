@@ -123,6 +123,52 @@ class DjangoTasksBackend(JobBackend):
         except (OSError, ConnectionError) as exc:
             raise JobBackendUnavailable(f"The task backend did not take the job: {exc}") from None
 
+    def check_retry(self, job):
+        self._task(job)
+
+    @property
+    def supports_bulk_retry(self):
+        # Only the database backend's rows can be written in bulk with ids chosen first.
+        return self._db_result_model() is not None
+
+    def new_task_id(self):
+        # The database backend's own choice of id (its id_function, else a UUID 4).
+        return str(task_backends[self.task_backend]._get_id())
+
+    def retry_many(self, retries):
+        """The task rows django-tasks-db's enqueue writes (backend._task_to_db_task, and
+        its pre_save handler's run_after), in bulk, then its task_enqueued signal for
+        each, as enqueue sends it."""
+        from django_tasks_db.compat import normalize_json
+        from django_tasks_db.models import get_date_max
+
+        db_result = self._db_result_model()
+        backend = task_backends[self.task_backend]
+        tasks, rows = {}, []
+        for retry in retries:
+            job = retry.job
+            key = (job.task_path, job.queue, job.options.get("priority"))
+            if key not in tasks:
+                tasks[key] = self._task(job)
+                backend.validate_task(tasks[key])
+            task = tasks[key]
+            rows.append(
+                db_result(
+                    id=retry.task_id,
+                    args_kwargs=normalize_json(
+                        {"args": job.payload["args"], "kwargs": job.payload["kwargs"]}
+                    ),
+                    priority=task.priority,
+                    task_path=task.module_path,
+                    queue_name=task.queue_name,
+                    run_after=task.run_after or get_date_max(),
+                    backend_name=backend.alias,
+                )
+            )
+        db_result.objects.bulk_create(rows, batch_size=recording.BULK_BATCH)
+        for row in rows:
+            task_enqueued.send(type(backend), task_result=row.task_result)
+
     def cancel(self, job, run, user):
         db_result = self._db_result_model()
         if db_result is None:

@@ -16,12 +16,39 @@ def record_audit(actor, action: str, target_type: str, target_id, data: dict) ->
     )
 
 
-def list_audit(filters: dict, after_id: int | None, cursor: str | None, limit: int) -> Page:
+def record_audits(actor, action: str, target_type: str, events) -> None:
+    """One event per (target_id, data) in `events`, as record_audit writes them, in bulk
+    INSERTs (an action on many targets, e.g. a retry of many jobs)."""
+    username = actor.get_username() if actor else ""
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=actor,
+                actor_username=username,
+                action=action,
+                target_type=target_type,
+                target_id=str(target_id),
+                data=data,
+            )
+            for target_id, data in events
+        ],
+        batch_size=1000,
+    )
+
+
+def list_audit(
+    filters: dict,
+    after_id: int | None,
+    cursor: str | None,
+    limit: int,
+    values=None,
+) -> Page:
     """The audit feed: (feed_seq, id) pages under the horizon, like every delta feed.
 
     `after_id` is only a filter (events with a larger id), kept for clients that paged by
     id; paging by id alone misses events whose transaction commits after a larger id's.
     A page is a first page, with `total`, when it has neither a cursor nor an after_id.
+    With `values` (see feeds.feed_page), rows are dicts.
     """
     queryset = AuditEvent.objects.all()
     if filters.get("actor"):
@@ -35,4 +62,6 @@ def list_audit(filters: dict, after_id: int | None, cursor: str | None, limit: i
         queryset = queryset.filter(created_at__lt=filters["created_before"])
     if after_id:
         queryset = queryset.filter(id__gt=after_id)
-    return feed_page(queryset, cursor, limit, param="cursor", count_total=not after_id)
+    return feed_page(
+        queryset, cursor, limit, param="cursor", count_total=not after_id, values=values
+    )

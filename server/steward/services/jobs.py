@@ -4,17 +4,18 @@ a job's backend (retry one, retry all matching, cancel), each audited.
 """
 
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
 from steward.errors import Conflict
 from steward.feeds import feed_page
 from steward.jobs.backends import get_backend
-from steward.jobs.errors import JobBackendUnavailable, JobNotRetryable
-from steward.jobs.recording import enqueueing
+from steward.jobs.errors import BulkRetryStopped, JobBackendUnavailable, JobNotRetryable
+from steward.jobs.recording import Retry, enqueueing, latest_runs, record_retries
 from steward.models import Job, JobRun
 from steward.pagination import Page
-from steward.services.audit import record_audit
+from steward.services.audit import record_audit, record_audits
 
 RETRYABLE = (Job.Status.FAILED, Job.Status.CANCELLED)
 
@@ -33,32 +34,56 @@ def filter_jobs(queryset, filters: dict):
     return queryset
 
 
-def jobs_page(filters: dict, cursor: str | None, limit: int) -> Page:
-    queryset = filter_jobs(Job.objects.select_related("created_by"), filters)
-    return feed_page(queryset, cursor, limit)
+def jobs_page(filters: dict, cursor: str | None, limit: int, values=None) -> Page:
+    """A page of the jobs feed: Job instances, or dicts when `values` selects columns
+    (feeds.feed_page), which may name `payload_missing` (the arguments are SQL NULL or
+    JSON null, read without the arguments themselves)."""
+    if values is None:
+        queryset = Job.objects.select_related("created_by")
+    else:
+        queryset = with_payload_missing(Job.objects.all())
+    return feed_page(filter_jobs(queryset, filters), cursor, limit, values=values)
+
+
+def with_payload_missing(queryset):
+    """Annotated with payload_missing: the arguments are SQL NULL or JSON null."""
+    missing = Q(payload__isnull=True) | Q(payload=None)
+    return queryset.annotate(
+        payload_missing=ExpressionWrapper(missing, output_field=BooleanField())
+    )
 
 
 def retry_blocked_reason(job: Job) -> str:
     """Why this job cannot be run again whatever its status ("" when it can)."""
-    if job.backend == "legacy":
+    return blocked_reason_of(job.backend, job.retry_blocked_reason, job.payload is not None)
+
+
+def blocked_reason_of(backend: str, recorded_reason: str, has_payload: bool) -> str:
+    """retry_blocked_reason from the three columns it depends on (the feeds read those
+    without loading the job)."""
+    if backend == "legacy":
         return (
             "It was recorded before Steward ran jobs on the product's own backends, so "
             "nothing can run it again."
         )
-    if get_backend(job.backend) is None:
+    if get_backend(backend) is None:
         return (
-            f"Its backend {job.backend!r} is not configured in STEWARD_JOB_BACKENDS, so "
+            f"Its backend {backend!r} is not configured in STEWARD_JOB_BACKENDS, so "
             "Steward cannot run it again."
         )
-    if job.retry_blocked_reason:
-        return job.retry_blocked_reason
-    if job.payload is None:
+    if recorded_reason:
+        return recorded_reason
+    if not has_payload:
         return "Its arguments were not recorded, so it cannot be run again exactly."
     return ""
 
 
+def backend_configured(alias: str) -> bool:
+    return get_backend(alias) is not None
+
+
 def can_cancel(job: Job) -> bool:
-    return job.status == Job.Status.PENDING and get_backend(job.backend) is not None
+    return job.status == Job.Status.PENDING and backend_configured(job.backend)
 
 
 def retry_job(user, job_id: int) -> Job:
@@ -100,23 +125,30 @@ def retry_job(user, job_id: int) -> Job:
     return get_job(job_id)
 
 
-def retry_jobs_matching(user, filters: dict, max_jobs: int) -> tuple[list[Job], list[dict]]:
-    """Retry every failed (or cancelled) job matching the filter, up to max_jobs, each in
-    its own savepoint. Returns (retried jobs, skipped [{id, code, message}]); jobs that
-    cannot be retried are skipped with the reason, and an unreachable backend stops the
-    run there (what was sent stays sent, and recorded)."""
+# Jobs locked, recorded and sent per step of a retry of many.
+RETRY_CHUNK = 1000
+
+
+def retry_jobs_matching(user, filters: dict, max_jobs: int) -> tuple[list[int], list[dict]]:
+    """Retry every failed (or cancelled) job matching the filter, up to max_jobs, as
+    retry_job retries one: each with its exact arguments, as a new run, audited. Returns
+    (the retried job ids, skipped [{id, code, message}]); jobs that cannot be retried
+    are skipped with the reason, and an unreachable backend stops the run there (what
+    was sent stays sent, and recorded).
+
+    It runs in the caller's transaction, RETRY_CHUNK jobs at a time: locked, then per
+    backend their runs, the jobs' new state and their audit events written in bulk
+    statements before the backend gets them (in bulk where it can: retry_many), so a
+    worker that starts a task before the commit finds its run. Backends without a bulk
+    send retry each job on its own (retry_job, in a savepoint each)."""
     status = filters.get("status") or Job.Status.FAILED
     queryset = filter_jobs(Job.objects.filter(status__in=RETRYABLE), {**filters, "status": status})
     ids = list(queryset.order_by("id").values_list("id", flat=True)[:max_jobs])
     retried, skipped = [], []
-    for job_id in ids:
-        try:
-            with transaction.atomic():
-                retried.append(retry_job(user, job_id))
-        except (JobNotRetryable, Conflict, JobBackendUnavailable) as error:
-            skipped.append({"id": job_id, "code": error.code, "message": error.message})
-            if isinstance(error, JobBackendUnavailable):
-                break
+    for start in range(0, len(ids), RETRY_CHUNK):
+        if not _retry_chunk(user, ids[start : start + RETRY_CHUNK], retried, skipped):
+            break
+    retried.sort()
     record_audit(
         user,
         "job.retry_matching",
@@ -125,11 +157,102 @@ def retry_jobs_matching(user, filters: dict, max_jobs: int) -> tuple[list[Job], 
         {
             "filters": {key: value for key, value in filters.items() if value},
             "status": status,
-            "retried": [job.pk for job in retried],
+            "retried": retried,
             "skipped": [entry["id"] for entry in skipped],
         },
     )
     return retried, skipped
+
+
+def _retry_chunk(user, job_ids, retried: list, skipped: list) -> bool:
+    """Retry these jobs; False when a backend stopped taking them (stop the run)."""
+    jobs = {job.pk: job for job in Job.objects.select_for_update().filter(pk__in=job_ids)}
+    previous = latest_runs(job_ids)
+    by_backend: dict[str, list[Job]] = {}
+    for job_id in job_ids:
+        job = jobs.get(job_id)
+        if job is None:  # deleted since it matched
+            skipped.append({"id": job_id, "code": "not_found", "message": f"No job {job_id}."})
+            continue
+        try:
+            if job.status not in RETRYABLE:
+                raise Conflict(
+                    message=f"Job {job_id} is {job.status}; only failed or cancelled jobs "
+                    "can be retried.",
+                    code="conflict",
+                )
+            blocked = retry_blocked_reason(job)
+            if blocked:
+                raise JobNotRetryable(f"Job {job_id} ({job.kind}) cannot be retried. {blocked}")
+            get_backend(job.backend).check_retry(job)
+        except (Conflict, JobNotRetryable) as error:
+            skipped.append({"id": job_id, "code": error.code, "message": error.message})
+            continue
+        by_backend.setdefault(job.backend, []).append(job)
+    for alias, backend_jobs in by_backend.items():
+        backend = get_backend(alias)
+        if not backend.supports_bulk_retry:
+            if not _retry_one_by_one(user, backend_jobs, retried, skipped):
+                return False
+            continue
+        retries = [Retry(job, backend.new_task_id(), previous.get(job.pk)) for job in backend_jobs]
+        try:
+            with transaction.atomic():
+                _record_and_audit(user, retries)
+                with enqueueing(bulk=True):
+                    backend.retry_many(retries)
+        except BulkRetryStopped as stop:
+            # Everything of this step was rolled back: record what did reach the backend.
+            sent = retries[: stop.sent]
+            if sent:
+                with transaction.atomic():
+                    _record_and_audit(user, sent)
+            retried.extend(retry.job.pk for retry in sent)
+            skipped.append(
+                {
+                    "id": retries[stop.sent].job.pk,
+                    "code": stop.error.code,
+                    "message": stop.error.message,
+                }
+            )
+            return False
+        retried.extend(retry.job.pk for retry in retries)
+    return True
+
+
+def _record_and_audit(user, retries: list[Retry]) -> None:
+    runs = record_retries(retries, created_by=user)
+    record_audits(
+        user,
+        "job.retry",
+        "job",
+        [
+            (
+                retry.job.pk,
+                {
+                    "kind": retry.job.kind,
+                    "backend": retry.job.backend,
+                    "task_id": retry.task_id,
+                    "retry_of_task_id": retry.previous.task_id if retry.previous else "",
+                    "run": run.number,
+                },
+            )
+            for retry, run in zip(retries, runs, strict=True)
+        ],
+    )
+
+
+def _retry_one_by_one(user, jobs: list[Job], retried: list, skipped: list) -> bool:
+    for job in jobs:
+        try:
+            with transaction.atomic():
+                retry_job(user, job.pk)
+            retried.append(job.pk)
+        except (JobNotRetryable, Conflict, JobBackendUnavailable) as error:
+            skipped.append({"id": job.pk, "code": error.code, "message": error.message})
+            if isinstance(error, JobBackendUnavailable):
+                return False
+    return True
 
 
 def cancel_job(user, job_id: int) -> Job:

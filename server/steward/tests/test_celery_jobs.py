@@ -71,6 +71,44 @@ def test_a_failed_celery_task_is_listed_with_its_traceback_retried_and_succeeds(
     assert [e["data"]["task_id"] for e in audit["results"]] == [done["task_id"]]
 
 
+def test_retry_all_matching_resends_every_celery_task_in_one_go_and_each_succeeds(stack):
+    token = stack.login("admin")
+    stack.shell(
+        "from forum.tasks import rebuild_search_index\n"
+        "for name in ('a', 'b', 'c'):\n"
+        "    rebuild_search_index.delay(name, timeout_seconds=0.2, work_seconds=1)\n"
+    )
+    kind = "forum.tasks.rebuild_search_index"
+
+    def three_failed():
+        failed = [j for j in jobs(stack, token, kind=kind) if j["status"] == "failed"]
+        return failed if len(failed) == 3 else None
+
+    failed = wait_for("three failed jobs", three_failed, timeout=30, interval=0.2)
+    status, body = call(stack.base, "POST", "/jobs/retry", {"kind": kind}, token=token)
+    assert status == 200, body
+    assert body["retried"] == 3 and body["retried_ids"] == sorted(j["id"] for j in failed)
+
+    def all_succeeded():
+        now = jobs(stack, token, kind=kind)
+        return now if all(j["status"] == "succeeded" for j in now) else None
+
+    done = wait_for("the retried tasks to succeed", all_succeeded, timeout=30, interval=0.2)
+    for job in done:
+        status, detail = call(stack.base, "GET", f"/jobs/{job['id']}", token=token)
+        assert [(r["number"], r["status"], r["retry_of"]) for r in detail["runs"]] == [
+            (1, "failed", None),
+            (2, "succeeded", 1),
+        ]
+        # The worker ran the exact task with the exact arguments.
+        name = detail["arguments"]["args"][0]
+        assert detail["result"] == {"index": name, "seconds": 0.1}
+        status, audit = call(
+            stack.base, "GET", f"/audit?action=job.retry&target_id={job['id']}", token=token
+        )
+        assert [e["data"]["task_id"] for e in audit["results"]] == [detail["task_id"]]
+
+
 def test_arguments_json_cannot_hold_disable_retry_with_the_reason(stack):
     token = stack.login("admin")
     stack.shell(

@@ -7,10 +7,11 @@ from rest_framework.permissions import IsAuthenticated
 from steward.pagination import parse_limit
 from steward.permissions import CanViewAudit
 from steward.schema import AUDIT_AFTER_ID, AUDIT_CURSOR, errors
+from steward.serializers import feed_rows
 from steward.serializers.audit import AuditEventSerializer
 from steward.serializers.common import page_of
 from steward.services import audit as audit_services
-from steward.views.base import StewardAPIView, datetime_param, int_param, page_response
+from steward.views.base import StewardAPIView, datetime_param, int_param, rows_page_response
 
 
 class AuditListView(StewardAPIView):
@@ -43,5 +44,7 @@ class AuditListView(StewardAPIView):
             "created_after": datetime_param(request, "created_after"),
             "created_before": datetime_param(request, "created_before"),
         }
-        page = audit_services.list_audit(filters, after_id, params.get("cursor"), limit)
-        return page_response(AuditEventSerializer, page)
+        page = audit_services.list_audit(
+            filters, after_id, params.get("cursor"), limit, values=feed_rows.AUDIT.select
+        )
+        return rows_page_response(feed_rows.audit_rows, page)

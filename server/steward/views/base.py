@@ -121,6 +121,18 @@ def page_response(serializer_class, page):
     return Response(page_body(serializer_class, page))
 
 
+def rows_page_response(write_rows, page):
+    """A page whose rows are values() dicts, written by a serializers.feed_rows writer."""
+    return Response(
+        {
+            "results": write_rows(page.rows),
+            "next_cursor": page.next_cursor,
+            "has_more": page.has_more,
+            "total": page.total,
+        }
+    )
+
+
 def choice_param(request, name, choices):
     value = request.query_params.get(name) or None
     if value is not None and value not in choices:

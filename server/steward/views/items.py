@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from steward.pagination import parse_limit
 from steward.permissions import CanDecideItems, CanViewItems
 from steward.schema import CURSOR_RULES, IDEMPOTENCY_KEY, LIMIT, UPDATED_AFTER, errors
+from steward.serializers import feed_rows
 from steward.serializers.common import page_of
 from steward.serializers.items import (
     ClaimResultSerializer,
@@ -17,7 +18,13 @@ from steward.serializers.items import (
     QueueSerializer,
 )
 from steward.services import items as item_services
-from steward.views.base import StewardAPIView, int_param, page_response, run_operation
+from steward.views.base import (
+    StewardAPIView,
+    int_param,
+    page_response,
+    rows_page_response,
+    run_operation,
+)
 
 
 class QueueListView(StewardAPIView):
@@ -65,8 +72,9 @@ class ItemListView(StewardAPIView):
     def get(self, request):
         queue_id = int_param(request, "queue")
         limit = parse_limit(request.query_params.get("limit"))
-        page = item_services.list_items(queue_id, request.query_params.get("updated_after"), limit)
-        return page_response(ItemSerializer, page)
+        cursor = request.query_params.get("updated_after")
+        page = item_services.list_items(queue_id, cursor, limit, values=feed_rows.ITEMS.select)
+        return rows_page_response(feed_rows.item_rows, page)
 
 
 class ItemDetailView(StewardAPIView):

@@ -10,6 +10,7 @@ from steward.models import Job
 from steward.pagination import parse_limit
 from steward.permissions import CanActOnJobs, CanViewJobs
 from steward.schema import IDEMPOTENCY_KEY, LIMIT, UPDATED_AFTER, errors
+from steward.serializers import feed_rows
 from steward.serializers.common import page_of
 from steward.serializers.jobs import (
     JobConflictSerializer,
@@ -23,7 +24,7 @@ from steward.views.base import (
     StewardAPIView,
     choice_param,
     idempotent_response,
-    page_response,
+    rows_page_response,
     run_operation,
 )
 
@@ -58,8 +59,9 @@ class JobListView(StewardAPIView):
     def get(self, request):
         filters = _job_filters(request)
         limit = parse_limit(request.query_params.get("limit"))
-        page = job_services.jobs_page(filters, request.query_params.get("updated_after"), limit)
-        return page_response(JobSerializer, page)
+        cursor = request.query_params.get("updated_after")
+        page = job_services.jobs_page(filters, cursor, limit, values=feed_rows.JOBS.select)
+        return rows_page_response(feed_rows.job_rows, page)
 
 
 class JobDetailView(StewardAPIView):
@@ -123,6 +125,11 @@ class JobRetryMatchingView(StewardAPIView):
 
     @extend_schema(
         operation_id="jobs_retry_matching",
+        description="Retries every failed (or cancelled) job matching the filter, up to "
+        "max_jobs (100,000 at most), in one transaction: each as POST /jobs/<id>/retry "
+        "would (its exact task and arguments, a new run, its own job.retry audit event), "
+        "plus one job.retry_matching event. Answers with how many were retried, their "
+        "ids, and the jobs skipped with why.",
         parameters=[IDEMPOTENCY_KEY],
         request=JobRetryRequestSerializer,
         responses={200: JobRetryResultSerializer, **errors(400, 401, 403, 422)},
@@ -137,7 +144,7 @@ class JobRetryMatchingView(StewardAPIView):
             retried, skipped = job_services.retry_jobs_matching(
                 request.user, filters, data["max_jobs"]
             )
-            body = {"retried": JobSerializer(retried, many=True).data, "skipped": skipped}
+            body = {"retried": len(retried), "retried_ids": retried, "skipped": skipped}
             return status.HTTP_200_OK, body
 
         return idempotent_response(request, perform)
