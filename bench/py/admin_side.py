@@ -14,7 +14,12 @@ line of the words file in order (cycled to N queries): the time from sending the
 to the last byte of the rendered page, the rows the page shows and the count of matches
 it states ("123 audit events" under the list).
 
-    {"samples_ms": [...], "rows_shown": [...], "matches": [...], "queries": [...]}
+    {"samples_ms": [...], "rows_shown": [...], "matches": [...], "queries": [...],
+     "failed": []}
+
+A request that fails (an error status, or no answer: gunicorn kills a worker that takes
+longer than its --timeout, 30 s by default, which 10M events come near) is listed in
+"failed" with its query and the time it took to fail, and left out of the samples.
 
 action: scenario 2(a), one decision as a moderator makes it in the admin. The item
 changelist of open items is open in the "browser" (GET, untimed); then for each item: POST
@@ -25,8 +30,12 @@ is one sample, and its page is the one the next POST is made from. Afterwards, u
 the audit log is read to verify that each item has an item.decide event by this user,
 written during this run.
 
-    {"samples_ms": [...], "verified": 3, "items": 3, "decided": 3, "refused": [...],
-     "seen_version_posted": 3}
+    {"samples_ms": [...], "verified": 3, "items": 3, "decided": 3, "refused": [],
+     "failed": [], "unverified": [], "seen_version_posted": 3}
+
+"decided" counts the round trips whose page said so ("Removed 1 item."), "refused" the
+others with the page's messages (a stale version, a claim, an item not in the list),
+"verified" the items the audit log confirms.
 
 Items the page does not show are posted all the same (the admin acts on any id sent) but
 without a seen version, so the decision takes the version read at the time; pass the
@@ -143,12 +152,23 @@ class AdminSession:
 
 
 def search(session, words, queries):
-    samples, rows_shown, matches, asked = [], [], [], []
+    samples, rows_shown, matches, asked, failed = [], [], [], [], []
     for n in range(queries):
         words_typed = words[n % len(words)]
         started = time.perf_counter()
-        # requests reads the whole body before returning (no streaming): the page rendered.
-        response = session.get(AUDIT_CHANGELIST, params={"q": words_typed})
+        try:
+            # requests reads the whole body before returning (no streaming): the page
+            # rendered.
+            response = session.get(AUDIT_CHANGELIST, params={"q": words_typed})
+        except requests.RequestException as error:
+            # A page that never came (gunicorn kills a worker silent for --timeout
+            # seconds, 30 by default): kept apart from the samples, never dropped.
+            elapsed = round((time.perf_counter() - started) * 1000, 3)
+            failed.append({"query": words_typed, "error": str(error), "after_ms": elapsed})
+            print(
+                f"admin_side: q={words_typed!r} failed after {elapsed} ms: {error}", file=sys.stderr
+            )
+            continue
         samples.append(round((time.perf_counter() - started) * 1000, 3))
         page = Page(response.text)
         if page.result_count is None:
@@ -156,7 +176,13 @@ def search(session, words, queries):
         rows_shown.append(len(page.rows))
         matches.append(page.result_count)
         asked.append(words_typed)
-    return {"samples_ms": samples, "rows_shown": rows_shown, "matches": matches, "queries": asked}
+    return {
+        "samples_ms": samples,
+        "rows_shown": rows_shown,
+        "matches": matches,
+        "queries": asked,
+        "failed": failed,
+    }
 
 
 def act(session, username, item_ids, action, changelist_query):
@@ -164,7 +190,7 @@ def act(session, username, item_ids, action, changelist_query):
     before = newest_audit_id(session)
     page = Page(session.get(path).text)
     choice = f"{action}_selected"
-    samples, refused, decided, seen_posted = [], [], 0, 0
+    samples, refused, failed, decided, seen_posted = [], [], [], 0, 0
     for item_id in item_ids:
         form = page.form("changelist-form")
         if choice not in form.selects.get("action", []):
@@ -172,7 +198,14 @@ def act(session, username, item_ids, action, changelist_query):
         data = form.fields_with(action=choice, selected=item_id)
         seen_posted += any(name == f"_seen_version_{item_id}" for name, _ in data)
         started = time.perf_counter()
-        response = session.post_form(path, data)
+        try:
+            response = session.post_form(path, data)
+        except requests.RequestException as error:
+            elapsed = round((time.perf_counter() - started) * 1000, 3)
+            failed.append({"id": item_id, "error": str(error), "after_ms": elapsed})
+            print(f"admin_side: item {item_id} failed after {elapsed} ms: {error}", file=sys.stderr)
+            page = Page(session.get(path).text)  # the browser loads the list again
+            continue
         samples.append(round((time.perf_counter() - started) * 1000, 3))
         if not response.history or response.history[0].status_code != 302:
             sys.exit(f"admin_side: the action on item {item_id} was not redirected")
@@ -194,6 +227,7 @@ def act(session, username, item_ids, action, changelist_query):
         "items": len(item_ids),
         "decided": decided,
         "refused": refused,
+        "failed": failed,
         "unverified": [item_id for item_id in item_ids if item_id not in verified],
         "seen_version_posted": seen_posted,
     }
