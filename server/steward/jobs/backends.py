@@ -43,15 +43,16 @@ class JobBackend:
     # in bulk and sent in one go; otherwise each job is retried on its own (retry).
     supports_bulk_retry = False
 
-    def check_retry(self, job: Job) -> None:
-        """Raise JobNotRetryable when this job cannot be sent again (its task is gone)."""
+    def check_retry(self, job) -> None:
+        """Raise JobNotRetryable when this job (a Job or a bulk_retry.Retry) cannot be
+        sent again (its task is gone)."""
 
     def new_task_id(self) -> str:
         """The id a retry sent by retry_many will have on this system."""
         raise NotImplementedError
 
     def retry_many(self, retries) -> None:
-        """Send each retry's job (recording.Retry: job, task_id) again with its exact
+        """Send each retry's job (bulk_retry.Retry) again with its exact
         arguments under that task id, in order. Called after the retries are recorded,
         inside recording.enqueueing(bulk=True); raises errors.BulkRetryStopped(sent,
         error) when the system stops taking them part way."""

@@ -173,12 +173,11 @@ class CeleryBackend(JobBackend):
         try:
             with self.app.producer_or_acquire() as producer:
                 for retry in retries:
-                    job = retry.job
-                    options = {"queue": job.queue} if job.queue else {}
+                    options = {"queue": retry.queue} if retry.queue else {}
                     self.app.send_task(
-                        job.task_path,
-                        args=job.payload["args"],
-                        kwargs=job.payload["kwargs"],
+                        retry.task_path,
+                        args=retry.payload["args"],
+                        kwargs=retry.payload["kwargs"],
                         task_id=retry.task_id,
                         producer=producer,
                         **options,

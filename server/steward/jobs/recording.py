@@ -50,8 +50,8 @@ class EnqueueContext:
     # Set by the enqueue handler: the job the new run belongs to.
     recorded: Job | None = None
     run: JobRun | None = None
-    # A bulk retry (record_retries) records its runs itself, before it sends them: the
-    # enqueue handlers leave the tasks sent inside it alone.
+    # A bulk retry (bulk_retry.record_retries) records its runs itself, before it sends
+    # them: the enqueue handlers leave the tasks sent inside it alone.
     bulk: bool = False
 
 
@@ -187,60 +187,6 @@ def record_enqueued(backend: str, task_id: str, facts: TaskFacts, when=None) -> 
         context.recorded = run.job
         context.run = run
     return run.job
-
-
-@dataclass
-class Retry:
-    """One job of a bulk retry: its new run's task id, chosen before it is sent."""
-
-    job: Job
-    task_id: str
-    previous: JobRun | None = None
-
-
-def latest_runs(job_ids) -> dict[int, JobRun]:
-    """The latest run (highest number) of each job."""
-    latest = {}
-    for run in JobRun.objects.filter(job_id__in=job_ids).order_by("job_id", "-number"):
-        latest.setdefault(run.job_id, run)
-    return latest
-
-
-def record_retries(retries: list[Retry], created_by) -> list[JobRun]:
-    """Record many retries at once, as record_enqueued records one inside
-    enqueueing(job=..., retry_of=...): each job gets its next run, linked to its latest,
-    and is pending again with the new task id. Called before the tasks are sent, in the
-    sender's transaction: a worker that starts one before the commit waits on the run's
-    unique (backend, task_id) and then finds it."""
-    now = timezone.now()
-    runs = [
-        JobRun(
-            job_id=retry.job.pk,
-            backend=retry.job.backend,
-            task_id=retry.task_id,
-            number=(retry.previous.number if retry.previous else 0) + 1,
-            retry_of=retry.previous,
-            created_by=created_by,
-            enqueued_at=now,
-        )
-        for retry in retries
-    ]
-    JobRun.objects.bulk_create(runs, batch_size=BULK_BATCH)
-    jobs = []
-    for retry in retries:
-        retry.job.status = Job.Status.PENDING
-        retry.job.task_id = retry.task_id
-        retry.job.finished_at = None
-        retry.job.updated_at = now
-        jobs.append(retry.job)
-    Job.objects.bulk_update(
-        jobs, ["status", "task_id", "finished_at", "updated_at"], batch_size=BULK_BATCH
-    )
-    return runs
-
-
-# Rows per INSERT or UPDATE statement of a bulk retry.
-BULK_BATCH = 1000
 
 
 def record_started(backend: str, task_id: str, facts: TaskFacts) -> None:

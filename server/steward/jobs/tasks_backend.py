@@ -13,10 +13,13 @@ OPTIONS: TASK_BACKEND, the alias in TASKS (default "default"); QUEUE, the queue 
 Steward's own tasks (default: the task backend's default queue).
 """
 
+import logging
+
+from django.db import connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from steward.jobs import recording
+from steward.jobs import bulk_retry, recording
 from steward.jobs.backends import JobBackend
 from steward.jobs.errors import JobBackendUnavailable, JobNotCancellable, JobNotRetryable
 from steward.models import Job
@@ -102,7 +105,8 @@ class DjangoTasksBackend(JobBackend):
             traceback=traceback,
         )
 
-    def _task(self, job: Job):
+    def _task(self, job):
+        """The task of a Job (or a bulk_retry.Retry: the same task_path, queue, options)."""
         try:
             task = import_string(job.task_path)
         except ImportError as exc:
@@ -124,7 +128,7 @@ class DjangoTasksBackend(JobBackend):
             raise JobBackendUnavailable(f"The task backend did not take the job: {exc}") from None
 
     def check_retry(self, job):
-        self._task(job)
+        self._task(job)  # raises JobNotRetryable when the task cannot be imported
 
     @property
     def supports_bulk_retry(self):
@@ -137,37 +141,49 @@ class DjangoTasksBackend(JobBackend):
 
     def retry_many(self, retries):
         """The task rows django-tasks-db's enqueue writes (backend._task_to_db_task, and
-        its pre_save handler's run_after), in bulk, then its task_enqueued signal for
-        each, as enqueue sends it."""
+        its pre_save handler's run_after), in bulk: on PostgreSQL straight from the jobs'
+        stored arguments (INSERT ... SELECT), elsewhere through bulk_create. Then its
+        task_enqueued signal for each, as enqueue sends it, when anything but Steward's
+        own handler and django-tasks' debug log (while off) listens."""
         from django_tasks_db.compat import normalize_json
         from django_tasks_db.models import get_date_max
 
         db_result = self._db_result_model()
         backend = task_backends[self.task_backend]
-        tasks, rows = {}, []
+        groups = {}
         for retry in retries:
-            job = retry.job
-            key = (job.task_path, job.queue, job.options.get("priority"))
-            if key not in tasks:
-                tasks[key] = self._task(job)
-                backend.validate_task(tasks[key])
-            task = tasks[key]
-            rows.append(
-                db_result(
-                    id=retry.task_id,
-                    args_kwargs=normalize_json(
-                        {"args": job.payload["args"], "kwargs": job.payload["kwargs"]}
-                    ),
-                    priority=task.priority,
-                    task_path=task.module_path,
-                    queue_name=task.queue_name,
-                    run_after=task.run_after or get_date_max(),
-                    backend_name=backend.alias,
-                )
-            )
-        db_result.objects.bulk_create(rows, batch_size=recording.BULK_BATCH)
-        for row in rows:
-            task_enqueued.send(type(backend), task_result=row.task_result)
+            key = (retry.task_path, retry.queue, retry.options.get("priority"))
+            if key not in groups:
+                task = self._task(retry)
+                backend.validate_task(task)
+                groups[key] = (task, [])
+            groups[key][1].append(retry)
+        for task, group in groups.values():
+            fields = {
+                "priority": task.priority,
+                "task_path": task.module_path,
+                "queue_name": task.queue_name,
+                "run_after": task.run_after or get_date_max(),
+                "backend_name": backend.alias,
+            }
+            if connection.vendor == "postgresql":
+                _insert_task_rows_postgresql(db_result, group, fields)
+            else:
+                rows = [
+                    db_result(
+                        id=retry.task_id,
+                        args_kwargs=normalize_json(
+                            {"args": retry.payload["args"], "kwargs": retry.payload["kwargs"]}
+                        ),
+                        **fields,
+                    )
+                    for retry in group
+                ]
+                db_result.objects.bulk_create(rows, batch_size=bulk_retry.BATCH)
+        if _others_listen(type(backend), self._on_enqueued):
+            ids = [retry.task_id for retry in retries]
+            for row in db_result.objects.filter(id__in=ids).order_by("enqueued_at", "id"):
+                task_enqueued.send(type(backend), task_result=row.task_result)
 
     def cancel(self, job, run, user):
         db_result = self._db_result_model()
@@ -226,6 +242,52 @@ class DjangoTasksBackend(JobBackend):
         if not isinstance(task_backends[self.task_backend], DatabaseBackend):
             return None
         return DBTaskResult
+
+
+def _insert_task_rows_postgresql(db_result, retries, fields):
+    """The rows bulk_create would write, from the jobs' own stored arguments (exactly
+    what normalize_json gives for arguments read back from JSON)."""
+    meta = db_result._meta
+    column = {field.name: connection.ops.quote_name(field.column) for field in meta.fields}
+    names = ["id", "status", "enqueued_at", "args_kwargs", "worker_ids", *fields]
+    names += ["exception_class_path", "traceback"]
+    values = ["new.task_id::uuid", "%s", "%s", "j.payload", "'[]'::jsonb"]
+    values += ["%s"] * len(fields) + ["''", "''"]
+    table = connection.ops.quote_name(meta.db_table)
+    columns = ", ".join(column[name] for name in names)
+    source = (
+        "FROM unnest(%s::bigint[], %s::text[]) AS new(job_id, task_id) "
+        "JOIN steward_job j ON j.id = new.job_id ORDER BY new.job_id"
+    )
+    # Quoted names from the model; every value is a parameter.
+    sql = f"INSERT INTO {table} ({columns}) SELECT {', '.join(values)} {source}"  # noqa: S608
+    params = [TaskResultStatus.READY, timezone.now(), *fields.values()]
+    params += [[retry.job_id for retry in retries], [retry.task_id for retry in retries]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _others_listen(sender, own_handler) -> bool:
+    """Whether task_enqueued has receivers besides Steward's own (which ignores a bulk
+    retry's tasks) and django-tasks' debug log while that log is off."""
+    try:
+        from django.tasks import signals
+    except ImportError:  # pragma: no cover - depends on the Django version
+        from django_tasks import signals
+
+    log = getattr(signals, "log_task_enqueued", None)
+    log_off = not signals.logger.isEnabledFor(logging.DEBUG)
+    try:
+        sync_receivers, async_receivers = task_enqueued._live_receivers(sender)
+    except (AttributeError, ValueError, TypeError):
+        return True  # another Django's dispatcher: send, as enqueue does
+    for receiver in [*sync_receivers, *async_receivers]:
+        if receiver == own_handler:
+            continue
+        if receiver is log and log_off:
+            continue
+        return True
+    return False
 
 
 @recording.guarded

@@ -16,26 +16,6 @@ def record_audit(actor, action: str, target_type: str, target_id, data: dict) ->
     )
 
 
-def record_audits(actor, action: str, target_type: str, events) -> None:
-    """One event per (target_id, data) in `events`, as record_audit writes them, in bulk
-    INSERTs (an action on many targets, e.g. a retry of many jobs)."""
-    username = actor.get_username() if actor else ""
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                actor=actor,
-                actor_username=username,
-                action=action,
-                target_type=target_type,
-                target_id=str(target_id),
-                data=data,
-            )
-            for target_id, data in events
-        ],
-        batch_size=1000,
-    )
-
-
 def list_audit(
     filters: dict,
     after_id: int | None,

@@ -3,6 +3,8 @@
 a job's backend (retry one, retry all matching, cancel), each audited.
 """
 
+from types import SimpleNamespace
+
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
@@ -11,11 +13,12 @@ from rest_framework.exceptions import NotFound
 from steward.errors import Conflict
 from steward.feeds import feed_page
 from steward.jobs.backends import get_backend
+from steward.jobs.bulk_retry import Retry, record_retries
 from steward.jobs.errors import BulkRetryStopped, JobBackendUnavailable, JobNotRetryable
-from steward.jobs.recording import Retry, enqueueing, latest_runs, record_retries
+from steward.jobs.recording import enqueueing
 from steward.models import Job, JobRun
 from steward.pagination import Page
-from steward.services.audit import record_audit, record_audits
+from steward.services.audit import record_audit
 
 RETRYABLE = (Job.Status.FAILED, Job.Status.CANCELLED)
 
@@ -127,6 +130,18 @@ def retry_job(user, job_id: int) -> Job:
 
 # Jobs locked, recorded and sent per step of a retry of many.
 RETRY_CHUNK = 1000
+# What a retry reads of each job (not its traceback, most of a failed job's row).
+RETRY_COLUMNS = (
+    "id",
+    "status",
+    "backend",
+    "kind",
+    "task_path",
+    "queue",
+    "options",
+    "payload",
+    "retry_blocked_reason",
+)
 
 
 def retry_jobs_matching(user, filters: dict, max_jobs: int) -> tuple[list[int], list[dict]]:
@@ -138,15 +153,17 @@ def retry_jobs_matching(user, filters: dict, max_jobs: int) -> tuple[list[int], 
 
     It runs in the caller's transaction, RETRY_CHUNK jobs at a time: locked, then per
     backend their runs, the jobs' new state and their audit events written in bulk
-    statements before the backend gets them (in bulk where it can: retry_many), so a
+    (jobs/bulk_retry.py) before the backend gets them all at once (retry_many), so a
     worker that starts a task before the commit finds its run. Backends without a bulk
     send retry each job on its own (retry_job, in a savepoint each)."""
     status = filters.get("status") or Job.Status.FAILED
     queryset = filter_jobs(Job.objects.filter(status__in=RETRYABLE), {**filters, "status": status})
     ids = list(queryset.order_by("id").values_list("id", flat=True)[:max_jobs])
     retried, skipped = [], []
+    sendable = {}
     for start in range(0, len(ids), RETRY_CHUNK):
-        if not _retry_chunk(user, ids[start : start + RETRY_CHUNK], retried, skipped):
+        chunk = ids[start : start + RETRY_CHUNK]
+        if not _retry_chunk(user, chunk, retried, skipped, sendable):
             break
     retried.sort()
     record_audit(
@@ -164,92 +181,100 @@ def retry_jobs_matching(user, filters: dict, max_jobs: int) -> tuple[list[int], 
     return retried, skipped
 
 
-def _retry_chunk(user, job_ids, retried: list, skipped: list) -> bool:
-    """Retry these jobs; False when a backend stopped taking them (stop the run)."""
-    jobs = {job.pk: job for job in Job.objects.select_for_update().filter(pk__in=job_ids)}
-    previous = latest_runs(job_ids)
-    by_backend: dict[str, list[Job]] = {}
+def _retry_chunk(user, job_ids, retried: list, skipped: list, sendable: dict) -> bool:
+    """Retry these jobs; False when a backend stopped taking them (stop the run).
+    `sendable` caches, per backend and task, why it cannot be sent ("" when it can)."""
+    locked = Job.objects.select_for_update().filter(pk__in=job_ids).values(*RETRY_COLUMNS)
+    rows = {row["id"]: row for row in locked}
+    by_backend: dict[str, list[dict]] = {}
     for job_id in job_ids:
-        job = jobs.get(job_id)
-        if job is None:  # deleted since it matched
-            skipped.append({"id": job_id, "code": "not_found", "message": f"No job {job_id}."})
-            continue
-        try:
-            if job.status not in RETRYABLE:
-                raise Conflict(
-                    message=f"Job {job_id} is {job.status}; only failed or cancelled jobs "
-                    "can be retried.",
-                    code="conflict",
-                )
-            blocked = retry_blocked_reason(job)
-            if blocked:
-                raise JobNotRetryable(f"Job {job_id} ({job.kind}) cannot be retried. {blocked}")
-            get_backend(job.backend).check_retry(job)
-        except (Conflict, JobNotRetryable) as error:
-            skipped.append({"id": job_id, "code": error.code, "message": error.message})
-            continue
-        by_backend.setdefault(job.backend, []).append(job)
-    for alias, backend_jobs in by_backend.items():
+        row = rows.get(job_id)
+        problem = _why_not_retried(row, job_id, sendable)
+        if problem:
+            skipped.append({"id": job_id, "code": problem[0], "message": problem[1]})
+        else:
+            by_backend.setdefault(row["backend"], []).append(row)
+    for alias, backend_rows in by_backend.items():
         backend = get_backend(alias)
         if not backend.supports_bulk_retry:
-            if not _retry_one_by_one(user, backend_jobs, retried, skipped):
+            if not _retry_one_by_one(user, [row["id"] for row in backend_rows], retried, skipped):
                 return False
             continue
-        retries = [Retry(job, backend.new_task_id(), previous.get(job.pk)) for job in backend_jobs]
+        retries = [
+            Retry(
+                job_id=row["id"],
+                task_id=backend.new_task_id(),
+                backend=alias,
+                kind=row["kind"],
+                task_path=row["task_path"],
+                queue=row["queue"],
+                options=row["options"],
+                payload=row["payload"],
+            )
+            for row in backend_rows
+        ]
         try:
             with transaction.atomic():
-                _record_and_audit(user, retries)
+                record_retries(retries, user)
                 with enqueueing(bulk=True):
                     backend.retry_many(retries)
         except BulkRetryStopped as stop:
             # Everything of this step was rolled back: record what did reach the backend.
             sent = retries[: stop.sent]
-            if sent:
-                with transaction.atomic():
-                    _record_and_audit(user, sent)
-            retried.extend(retry.job.pk for retry in sent)
+            with transaction.atomic():
+                record_retries(sent, user)
+            retried.extend(retry.job_id for retry in sent)
             skipped.append(
                 {
-                    "id": retries[stop.sent].job.pk,
+                    "id": retries[stop.sent].job_id,
                     "code": stop.error.code,
                     "message": stop.error.message,
                 }
             )
             return False
-        retried.extend(retry.job.pk for retry in retries)
+        retried.extend(retry.job_id for retry in retries)
     return True
 
 
-def _record_and_audit(user, retries: list[Retry]) -> None:
-    runs = record_retries(retries, created_by=user)
-    record_audits(
-        user,
-        "job.retry",
-        "job",
-        [
-            (
-                retry.job.pk,
-                {
-                    "kind": retry.job.kind,
-                    "backend": retry.job.backend,
-                    "task_id": retry.task_id,
-                    "retry_of_task_id": retry.previous.task_id if retry.previous else "",
-                    "run": run.number,
-                },
-            )
-            for retry, run in zip(retries, runs, strict=True)
-        ],
+def _why_not_retried(row, job_id, sendable) -> tuple[str, str] | None:
+    """(code, message) of why this locked job is not retried, as retry_job refuses it."""
+    if row is None:
+        return "not_found", f"No job with id {job_id} (deleted since it matched)."
+    if row["status"] not in RETRYABLE:
+        return (
+            "conflict",
+            f"Job {job_id} is {row['status']}; only failed or cancelled jobs can be retried.",
+        )
+    blocked = blocked_reason_of(
+        row["backend"], row["retry_blocked_reason"], row["payload"] is not None
     )
+    if not blocked:
+        key = (
+            row["backend"],
+            row["task_path"],
+            row["queue"],
+            (row["options"] or {}).get("priority"),
+        )
+        if key not in sendable:
+            try:
+                get_backend(row["backend"]).check_retry(SimpleNamespace(**row))
+                sendable[key] = ""
+            except JobNotRetryable as error:
+                sendable[key] = error.message
+        if sendable[key]:
+            return "job_not_retryable", sendable[key]
+        return None
+    return "job_not_retryable", f"Job {job_id} ({row['kind']}) cannot be retried. {blocked}"
 
 
-def _retry_one_by_one(user, jobs: list[Job], retried: list, skipped: list) -> bool:
-    for job in jobs:
+def _retry_one_by_one(user, job_ids: list[int], retried: list, skipped: list) -> bool:
+    for job_id in job_ids:
         try:
             with transaction.atomic():
-                retry_job(user, job.pk)
-            retried.append(job.pk)
+                retry_job(user, job_id)
+            retried.append(job_id)
         except (JobNotRetryable, Conflict, JobBackendUnavailable) as error:
-            skipped.append({"id": job.pk, "code": error.code, "message": error.message})
+            skipped.append({"id": job_id, "code": error.code, "message": error.message})
             if isinstance(error, JobBackendUnavailable):
                 return False
     return True

@@ -138,3 +138,27 @@ def test_at_most_100000_jobs_at_once(admin_client):
     too_many = admin_client.post(RETRY, {"max_jobs": 100_001}, format="json")
     assert too_many.status_code == 400 and "max_jobs" in too_many.json()["fields"]
     assert admin_client.post(RETRY, {"max_jobs": 100_000}, format="json").status_code == 200
+
+
+def test_the_product_still_hears_each_task_enqueued(admin_client):
+    try:
+        from django.tasks.signals import task_enqueued
+    except ImportError:
+        from django_tasks.signals import task_enqueued
+
+    heard = []
+
+    def on_enqueued(sender, task_result, **kwargs):
+        heard.append((str(task_result.id), task_result.args, task_result.kwargs))
+
+    jobs = failed_imports(2)
+    task_enqueued.connect(on_enqueued)
+    try:
+        admin_client.post(RETRY, {"kind": "import_members_csv"}, format="json")
+    finally:
+        task_enqueued.disconnect(on_enqueued)
+    expected = []
+    for job in jobs:
+        job.refresh_from_db()
+        expected.append((job.task_id, job.payload["args"], job.payload["kwargs"]))
+    assert sorted(heard) == sorted(expected)
