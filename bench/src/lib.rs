@@ -1,6 +1,8 @@
 //! Shared pieces of the benchmarks: deterministic data that looks like production's,
 //! and the report format (a measurement, its baseline, and their ratio).
 
+pub mod cache;
+pub mod report;
 pub mod router;
 pub mod stack;
 

@@ -295,6 +295,13 @@ impl Store {
         Ok(())
     }
 
+    /// How many items the cache mirrors, in any state (a complete first download has them all).
+    pub async fn item_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM items")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
     /// Queues sorted by priority, with counts computed from the mirrored items so they
     /// agree with what the item list shows, offline and with pending decisions.
     pub async fn list_queues(&self) -> Result<Vec<QueueSummary>, StoreError> {
