@@ -400,12 +400,17 @@ class RefreshToken(models.Model):
     expires_at = models.DateTimeField()
     # When this token was rotated (used to refresh).
     used_at = models.DateTimeField(null=True, blank=True)
-    # The token issued for it: at the rotation, then at each retry within the grace window.
+    # The token issued for it: at the rotation, then at each retry within the grace window
+    # (the latest of them).
     replaced_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Set when a retry of its predecessor replaced it before it was ever used; presenting
-    # it then counts as reuse.
+    # The token it was issued for. A retry within the grace window issues a sibling (one
+    # more token rotated from the same one); the first sibling used retires the others.
+    rotated_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rotated_to"
+    )
+    # Set when a sibling was used first; presenting it then counts as reuse.
     superseded_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
@@ -469,6 +474,9 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["feed_seq", "id"], name="steward_job_feed"),
             models.Index(fields=["status", "kind", "id"], name="steward_job_status"),
+            # The jobs feed filtered by status (the jobs screen's failed list): its pages
+            # and its count read this index alone, however many jobs there are.
+            models.Index(fields=["status", "feed_seq", "id"], name="steward_job_status_feed"),
         ]
 
     def __str__(self):
