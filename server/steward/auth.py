@@ -93,6 +93,7 @@ def _issue_pair(family: TokenFamily, now: datetime, replacing: RefreshToken | No
         family=family,
         token_hash=hash_token(refresh),
         expires_at=min(now + refresh_token_ttl(), ends_at),
+        rotated_from=replacing,
     )
     if replacing is not None:
         RefreshToken.objects.filter(pk=replacing.pk).update(replaced_by=successor)
@@ -132,14 +133,25 @@ def refresh(refresh_token: str) -> IssuedTokens:
             raise NotAuthenticated("This refresh token has expired. Sign in again.")
         if not family.user.is_active:
             raise NotAuthenticated("This account is disabled.")
+        if row.rotated_from_id is not None:
+            # Serializes this use against a retry of the predecessor (_retry_allowed).
+            RefreshToken.objects.select_for_update().filter(pk=row.rotated_from_id).first()
         # The conditional UPDATE is the lock: of two concurrent refreshes with the same
         # token, exactly one marks it used; the other sees zero rows.
         marked = RefreshToken.objects.filter(
             pk=row.pk, used_at__isnull=True, superseded_at__isnull=True
         ).update(used_at=now)
         if marked:
+            if row.rotated_from_id is not None:
+                # The pair that reached the client is this one: the siblings a retry of
+                # the predecessor issued are dead from now on.
+                RefreshToken.objects.filter(
+                    rotated_from_id=row.rotated_from_id,
+                    used_at__isnull=True,
+                    superseded_at__isnull=True,
+                ).exclude(pk=row.pk).update(superseded_at=now)
             return _issue_pair(family, now, replacing=row)
-        if _supersede_unused_successor(row.pk, now):
+        if _retry_allowed(row.pk, now):
             return _issue_pair(family, now, replacing=row)
         revoke_family(family, "refresh_reused", now)
         reused = True
@@ -149,31 +161,32 @@ def refresh(refresh_token: str) -> IssuedTokens:
     raise AssertionError("unreachable")
 
 
-def _supersede_unused_successor(token_id: int, now: datetime) -> bool:
-    """For a retry with a token already rotated: if it was rotated within the grace window
-    and its successor was never used, retire that successor and allow the retry.
+def _retry_allowed(token_id: int, now: datetime) -> bool:
+    """For a retry with a token already rotated: allowed within the grace window, while
+    none of the tokens it was rotated to has been used. The retry gets one more sibling;
+    the earlier ones stay valid, because the client may hold any of them: an answer
+    thought lost may have arrived, and a request delayed in the network may be the one
+    that arrives last. The first sibling used retires the others, and presenting a
+    retired one later is reuse.
 
-    The token is read again after the failed conditional UPDATE, so it reflects a rotation
-    that committed meanwhile. Retiring the successor is itself a conditional UPDATE: of
-    two retries that overlap, one wins and the other sees zero rows and counts as reuse.
+    The token is locked and read again after the failed conditional UPDATE, so it reflects
+    a rotation that committed meanwhile, and a sibling's first use (which locks it too)
+    cannot slip in between the check and the new pair.
     """
-    token = RefreshToken.objects.filter(pk=token_id).values(
-        "used_at", "superseded_at", "replaced_by_id"
-    )[0]
+    token = (
+        RefreshToken.objects.select_for_update()
+        .filter(pk=token_id)
+        .values("used_at", "superseded_at")[0]
+    )
     grace = refresh_reuse_grace()
     if (
         token["superseded_at"] is not None
         or token["used_at"] is None
-        or token["replaced_by_id"] is None
         or grace <= timedelta(0)
         or now - token["used_at"] > grace
     ):
         return False
-    return bool(
-        RefreshToken.objects.filter(
-            pk=token["replaced_by_id"], used_at__isnull=True, superseded_at__isnull=True
-        ).update(superseded_at=now)
-    )
+    return not RefreshToken.objects.filter(rotated_from_id=token_id, used_at__isnull=False).exists()
 
 
 def revoke_family(family: TokenFamily, reason: str, now: datetime | None = None) -> None:

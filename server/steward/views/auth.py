@@ -84,9 +84,10 @@ class RefreshView(StewardAPIView):
         description="Rotates the refresh token: the one presented is spent and a new pair "
         "is issued. Presenting a spent token again revokes the whole session (401 "
         "token_reused), except for a retry after a lost answer: within "
-        "STEWARD_REFRESH_REUSE_GRACE_SECONDS (default 60) of the rotation, and while the "
-        "token it was rotated to has never been used, the retry gets a new pair and that "
-        "unused token is retired (presenting it later is reuse). A session also ends, "
+        "STEWARD_REFRESH_REUSE_GRACE_SECONDS (default 60) of the rotation, and while no "
+        "token it was rotated to has been used, the retry gets a new pair too; the first "
+        "of these pairs to be used retires the others (presenting one of them later is "
+        "reuse). A session also ends, "
         "whatever its refreshes, STEWARD_SESSION_MAX_AGE_SECONDS (default 30 days) after "
         "its login, and when the user's password changes: refresh then answers 401 "
         "not_authenticated, and the user signs in again.",

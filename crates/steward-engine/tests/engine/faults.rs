@@ -126,6 +126,9 @@ async fn forward(
     };
     forwarded.fetch_add(1, Ordering::SeqCst);
     let (mut client_write, mut answer) = exchange(client, server).await;
+    if tracing() {
+        trace(&format!("{fault:?}: {}", describe_answer(&answer)));
+    }
     match fault {
         Fault::LoseAnswer => return,
         Fault::Truncate => answer.truncate(answer.len() / 2),
@@ -141,6 +144,35 @@ async fn forward(
     }
     let _ = client_write.write_all(&answer).await;
     let _ = client_write.shutdown().await;
+}
+
+/// `STEWARD_FAULT_TRACE=1` prints a line per answer the proxy forwards (its fault, status
+/// and, for token answers, the tokens' last characters) and per kill, with the time: the
+/// timeline a failed seed needs beside the server's session history.
+fn tracing() -> bool {
+    std::env::var("STEWARD_FAULT_TRACE").is_ok_and(|v| v == "1")
+}
+
+fn trace(line: &str) {
+    eprintln!(
+        "fault trace {}: {line}",
+        chrono::Utc::now().format("%H:%M:%S%.3f")
+    );
+}
+
+fn describe_answer(answer: &[u8]) -> String {
+    let text = String::from_utf8_lossy(answer);
+    let status = text.lines().next().unwrap_or("").to_string();
+    let tail = |key: &str| {
+        text.split(&format!("\"{key}\":\"")).nth(1).map(|rest| {
+            let token: String = rest.chars().take_while(|c| *c != '"').collect();
+            token.chars().rev().take(8).collect::<String>()
+        })
+    };
+    match tail("refresh_token") {
+        Some(refresh) => format!("{status} refresh ...{refresh} (reversed)"),
+        None => status,
+    }
 }
 
 #[derive(Default)]
@@ -216,7 +248,11 @@ async fn the_fault_matrix_loses_and_doubles_nothing() -> TestResult {
         tally.decisions += decisions.len() as u32;
         // In the short run (CI) every third run crashes, so each CI run kills the app.
         let drawn = rng.random_bool(0.15);
-        if drawn || (!long && run % 3 == 1) {
+        let crash = drawn || (!long && run % 3 == 1);
+        if tracing() {
+            trace(&format!("run {run} begins (seed {seed}, crash {crash})"));
+        }
+        if crash {
             // The app dies while it pushes: a child decides on the same cache and is
             // killed with SIGKILL; the engine then opens the files it left behind.
             engine.close().await;
@@ -264,10 +300,23 @@ async fn the_fault_matrix_loses_and_doubles_nothing() -> TestResult {
             if status.pending == 0 {
                 break;
             }
-            assert!(
-                Instant::now() < deadline,
-                "run {run} (seed {seed}): the outbox did not drain: {status:?}"
-            );
+            if Instant::now() >= deadline {
+                // The session's history on the server is the evidence a failed run needs.
+                let sessions = server.shell(SESSION_HISTORY);
+                panic!(
+                    "run {run} (seed {seed}): the outbox did not drain: {status:?}\nthe moderator's sessions:\n{sessions}"
+                );
+            }
+            if status
+                .last_error
+                .as_ref()
+                .is_some_and(|e| e.code == steward_core::ErrorCode::SessionExpired)
+            {
+                let sessions = server.shell(SESSION_HISTORY);
+                panic!(
+                    "run {run} (seed {seed}): the session ended: {status:?}\nthe moderator's sessions:\n{sessions}"
+                );
+            }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         engine.sync_now().await?;
@@ -345,6 +394,15 @@ async fn the_fault_matrix_loses_and_doubles_nothing() -> TestResult {
     assert!(tally.runs > 0);
     Ok(())
 }
+
+/// Every token family of the moderator, with its refresh tokens in order.
+const SESSION_HISTORY: &str = "
+from steward.models import TokenFamily
+for family in TokenFamily.objects.filter(user__username='moderator').order_by('id'):
+    print('family', family.id, family.created_at, family.revoked_at, family.revoked_reason)
+    for t in family.refresh_tokens.order_by('id'):
+        print('  refresh', t.id, 'created', t.created_at, 'used', t.used_at, 'superseded', t.superseded_at, 'replaced_by', t.replaced_by_id)
+";
 
 async fn open_matrix_engine(data: &Path, service: &str) -> Arc<Engine> {
     open_engine_with(data, service, |config| {
@@ -427,6 +485,9 @@ async fn decide_in_a_child_and_kill(
         }
     }
     child.kill()?; // SIGKILL
+    if tracing() {
+        trace("the deciding child is killed");
+    }
     child.wait()?;
     let mut applied = 0;
     for &(id, _) in decisions {
