@@ -56,33 +56,21 @@ fn write_batch_now(done: i64, pending: usize, last_page: bool) -> bool {
 impl Active {
     /// Pulls one feed from the cache's cursor to its end: pages in order, each batch
     /// written with its cursor, progress reported while the collection downloads for the
-    /// first time, and news announced afterwards.
+    /// first time, and news announced afterwards. While a batch is written, the next page
+    /// is already being fetched and decoded, so a long download waits on the server and
+    /// the cache side by side rather than in turn (bench/src/bin/bootstrap.rs).
     pub(crate) async fn pull_feed<F: Feed>(&self) -> Result<(), RoundError> {
-        let client = &self.session.client;
         let mut cursor = self.store.cursor(F::COLLECTION).await.map_err(storage)?;
         let bootstrapping = cursor.is_none();
         let mut done: i64 = 0;
         let mut total: Option<i64> = None;
         let mut pending: Vec<F::Record> = Vec::new();
+        let mut fetched: Option<Page<F::Wire>> = None;
         loop {
-            let page: Page<F::Wire> = self
-                .session
-                .authorized(|access| {
-                    let cursor = cursor.clone();
-                    async move {
-                        client
-                            .feed_page(
-                                &access,
-                                F::COLLECTION,
-                                F::CURSOR_PARAM,
-                                cursor.as_deref(),
-                                PAGE_SIZE,
-                            )
-                            .await
-                    }
-                })
-                .await
-                .map_err(round_error)?;
+            let page = match fetched.take() {
+                Some(page) => page,
+                None => self.feed_page::<F>(cursor.clone()).await?,
+            };
             if page.results.is_empty() {
                 break;
             }
@@ -90,14 +78,17 @@ impl Active {
             pending.extend(page.results.iter().map(F::record));
             total = page.total.or(total);
             if !F::BATCHED || write_batch_now(done, pending.len(), last_page) {
-                let news = F::apply(
-                    &self.store,
-                    &pending,
-                    page.next_cursor.as_deref(),
-                    &records::now(),
-                )
-                .await
-                .map_err(storage)?;
+                let now = records::now();
+                let write = F::apply(&self.store, &pending, page.next_cursor.as_deref(), &now);
+                let news = if last_page {
+                    write.await.map_err(storage)?
+                } else {
+                    let (news, next) =
+                        tokio::join!(write, self.feed_page::<F>(page.next_cursor.clone()));
+                    let news = news.map_err(storage)?;
+                    fetched = Some(next?);
+                    news
+                };
                 done += pending.len() as i64;
                 pending.clear();
                 if bootstrapping {
@@ -115,6 +106,31 @@ impl Active {
             cursor = page.next_cursor;
         }
         Ok(())
+    }
+
+    /// One page of `F`'s feed after `cursor`.
+    async fn feed_page<F: Feed>(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<Page<F::Wire>, RoundError> {
+        let client = &self.session.client;
+        self.session
+            .authorized(|access| {
+                let cursor = cursor.clone();
+                async move {
+                    client
+                        .feed_page(
+                            &access,
+                            F::COLLECTION,
+                            F::CURSOR_PARAM,
+                            cursor.as_deref(),
+                            PAGE_SIZE,
+                        )
+                        .await
+                }
+            })
+            .await
+            .map_err(round_error)
     }
 }
 
