@@ -240,6 +240,9 @@ STEWARD_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("STEWARD_LOGIN_LOCKOUT_SECOND
 STEWARD_TRUSTED_PROXY_COUNT = int(os.environ.get("STEWARD_TRUSTED_PROXY_COUNT", 0))
 # The largest request body Steward's API reads (bytes); larger ones get 413 unread.
 STEWARD_MAX_BODY_BYTES = int(os.environ.get("STEWARD_MAX_BODY_BYTES", 2_621_440))
+# Seconds one POST /api/v1/jobs/retry may go on sending before it stops between two steps
+# of 1,000 jobs and answers with how many are left: keep it under the web worker's timeout.
+STEWARD_RETRY_MATCHING_MAX_SECONDS = float(os.environ.get("STEWARD_RETRY_MATCHING_MAX_SECONDS", 20))
 # Seconds the answer to a mutation sent with an Idempotency-Key is kept (steward_sweep
 # purges older ones); GET /me tells clients, which refuse to resend older actions.
 STEWARD_IDEMPOTENCY_RETENTION_SECONDS = int(

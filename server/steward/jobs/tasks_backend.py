@@ -14,6 +14,7 @@ Steward's own tasks (default: the task backend's default queue).
 """
 
 import logging
+import uuid
 
 from django.db import connection
 from django.utils import timezone
@@ -132,12 +133,15 @@ class DjangoTasksBackend(JobBackend):
 
     @property
     def supports_bulk_retry(self):
-        # Only the database backend's rows can be written in bulk with ids chosen first.
-        return self._db_result_model() is not None
+        # Only the database backend's rows can be written in bulk with ids chosen first,
+        # and only with its default ids (UUID 4): an id_function may be a database
+        # expression, which only its own INSERT can evaluate.
+        if self._db_result_model() is None:
+            return False
+        return not task_backends[self.task_backend].options.get("id_function")
 
     def new_task_id(self):
-        # The database backend's own choice of id (its id_function, else a UUID 4).
-        return str(task_backends[self.task_backend]._get_id())
+        return str(uuid.uuid4())
 
     def retry_many(self, retries):
         """The task rows django-tasks-db's enqueue writes (backend._task_to_db_task, and

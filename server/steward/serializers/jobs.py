@@ -144,6 +144,10 @@ class JobRetryResultSerializer(serializers.Serializer):
     retried_ids = serializers.ListField(
         child=serializers.IntegerField(), help_text="The retried jobs, by id, ascending."
     )
+    remaining = serializers.IntegerField(
+        help_text="Matching jobs not tried because the request reached its time limit "
+        "(0 when it went through them all)."
+    )
     skipped = SkippedJobSerializer(
         many=True,
         help_text="Matching jobs not retried, with why (job_not_retryable, or "

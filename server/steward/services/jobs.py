@@ -3,8 +3,10 @@
 a job's backend (retry one, retry all matching, cancel), each audited.
 """
 
+import time
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
@@ -144,12 +146,20 @@ RETRY_COLUMNS = (
 )
 
 
-def retry_jobs_matching(user, filters: dict, max_jobs: int) -> tuple[list[int], list[dict]]:
+def retry_matching_seconds() -> float:
+    """How long one retry of many may send before it stops between two steps:
+    STEWARD_RETRY_MATCHING_MAX_SECONDS (20 s), under the web worker's timeout (gunicorn's
+    30 s in the Procfile), which would otherwise kill a request that already sent tasks
+    whose records then roll back."""
+    return float(getattr(settings, "STEWARD_RETRY_MATCHING_MAX_SECONDS", 20))
+
+
+def retry_jobs_matching(user, filters: dict, max_jobs: int) -> tuple[list[int], list[dict], int]:
     """Retry every failed (or cancelled) job matching the filter, up to max_jobs, as
     retry_job retries one: each with its exact arguments, as a new run, audited. Returns
-    (the retried job ids, skipped [{id, code, message}]); jobs that cannot be retried
-    are skipped with the reason, and an unreachable backend stops the run there (what
-    was sent stays sent, and recorded).
+    (the retried job ids, skipped [{id, code, message}], how many matching jobs were left
+    for lack of time); jobs that cannot be retried are skipped with the reason, and an
+    unreachable backend stops the run there (what was sent stays sent, and recorded).
 
     It runs in the caller's transaction, RETRY_CHUNK jobs at a time: locked, then per
     backend their runs, the jobs' new state and their audit events written in bulk
@@ -161,7 +171,14 @@ def retry_jobs_matching(user, filters: dict, max_jobs: int) -> tuple[list[int], 
     ids = list(queryset.order_by("id").values_list("id", flat=True)[:max_jobs])
     retried, skipped = [], []
     sendable = {}
+    deadline = time.monotonic() + retry_matching_seconds()
+    remaining = 0
     for start in range(0, len(ids), RETRY_CHUNK):
+        if start and time.monotonic() > deadline:
+            # Stop between steps: everything sent so far is recorded and commits with the
+            # answer, which says how many are left (the same request retries them).
+            remaining = len(ids) - start
+            break
         chunk = ids[start : start + RETRY_CHUNK]
         if not _retry_chunk(user, chunk, retried, skipped, sendable):
             break
@@ -176,9 +193,10 @@ def retry_jobs_matching(user, filters: dict, max_jobs: int) -> tuple[list[int], 
             "status": status,
             "retried": retried,
             "skipped": [entry["id"] for entry in skipped],
+            "remaining": remaining,
         },
     )
-    return retried, skipped
+    return retried, skipped, remaining
 
 
 def _retry_chunk(user, job_ids, retried: list, skipped: list, sendable: dict) -> bool:

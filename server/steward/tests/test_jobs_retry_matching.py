@@ -39,7 +39,12 @@ def test_many_jobs_are_retried_chunk_by_chunk_each_with_its_arguments_and_audite
     jobs = failed_imports(5)
     first_runs = {run.job_id: run for run in JobRun.objects.all()}
     body = admin_client.post(RETRY, {"kind": "import_members_csv"}, format="json").json()
-    assert body == {"retried": 5, "retried_ids": [job.id for job in jobs], "skipped": []}
+    assert body == {
+        "retried": 5,
+        "retried_ids": [job.id for job in jobs],
+        "skipped": [],
+        "remaining": 0,
+    }
     for job in Job.objects.filter(pk__in=body["retried_ids"]):
         assert job.status == "pending"
         run = JobRun.objects.get(job=job, number=2)
@@ -67,6 +72,21 @@ def test_many_jobs_are_retried_chunk_by_chunk_each_with_its_arguments_and_audite
     run_db_worker()
     assert set(Job.objects.values_list("status", "attempts")) == {("failed", 2)}
     assert JobRun.objects.filter(number=2, status="failed").count() == 5
+
+
+def test_a_retry_past_its_time_stops_between_steps_and_says_how_many_are_left(
+    admin_client, monkeypatch, settings
+):
+    monkeypatch.setattr(job_services, "RETRY_CHUNK", 2)
+    settings.STEWARD_RETRY_MATCHING_MAX_SECONDS = 0  # the first step always runs
+    jobs = failed_imports(5)
+    body = admin_client.post(RETRY, {"kind": "import_members_csv"}, format="json").json()
+    assert (body["retried_ids"], body["remaining"]) == ([jobs[0].id, jobs[1].id], 3)
+    assert AuditEvent.objects.get(action="job.retry_matching").data["remaining"] == 3
+    assert Job.objects.filter(status="failed").count() == 3
+    # The same request again goes on with the rest.
+    again = admin_client.post(RETRY, {"kind": "import_members_csv"}, format="json").json()
+    assert (again["retried_ids"], again["remaining"]) == ([jobs[2].id, jobs[3].id], 1)
 
 
 def test_jobs_that_cannot_run_again_are_skipped_with_why(admin_client):

@@ -129,7 +129,9 @@ class JobRetryMatchingView(StewardAPIView):
         "max_jobs (100,000 at most), in one transaction: each as POST /jobs/<id>/retry "
         "would (its exact task and arguments, a new run, its own job.retry audit event), "
         "plus one job.retry_matching event. Answers with how many were retried, their "
-        "ids, and the jobs skipped with why.",
+        "ids, the jobs skipped with why, and how many matching jobs are left when it "
+        "stopped at its time limit (STEWARD_RETRY_MATCHING_MAX_SECONDS, 20 s): send the "
+        "same request again (with a new Idempotency-Key) for those.",
         parameters=[IDEMPOTENCY_KEY],
         request=JobRetryRequestSerializer,
         responses={200: JobRetryResultSerializer, **errors(400, 401, 403, 422)},
@@ -141,10 +143,15 @@ class JobRetryMatchingView(StewardAPIView):
 
         def perform():
             filters = {"kind": data["kind"], "status": data["status"], "backend": data["backend"]}
-            retried, skipped = job_services.retry_jobs_matching(
+            retried, skipped, remaining = job_services.retry_jobs_matching(
                 request.user, filters, data["max_jobs"]
             )
-            body = {"retried": len(retried), "retried_ids": retried, "skipped": skipped}
+            body = {
+                "retried": len(retried),
+                "retried_ids": retried,
+                "skipped": skipped,
+                "remaining": remaining,
+            }
             return status.HTTP_200_OK, body
 
         return idempotent_response(request, perform)
