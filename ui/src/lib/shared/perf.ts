@@ -66,3 +66,52 @@ export function markKey(detail: string): void {
   if (performance.getEntriesByName("steward:key").length > MAX_MEASURES) performance.clearMarks("steward:key");
   performance.mark("steward:key", { detail });
 }
+
+/**
+ * Startup, for bench's cold-start scenario: the first time a queue's rows are on screen,
+ * a mark once the frame that shows them has been rendered (the same end as the measures
+ * above). The benchmark adds `performance.timeOrigin` and compares it with the process's
+ * start time; a minimal Tauri window marks its first paint the same way.
+ */
+export const FIRST_QUEUE_MARK = "steward:first-queue-painted";
+
+export function firstQueueShown(): void {
+  if (typeof performance === "undefined" || typeof requestAnimationFrame === "undefined") return;
+  if (performance.getEntriesByName(FIRST_QUEUE_MARK).length > 0) return;
+  requestAnimationFrame(() =>
+    afterQueuedTasks(() => {
+      if (performance.getEntriesByName(FIRST_QUEUE_MARK).length === 0) performance.mark(FIRST_QUEUE_MARK);
+    }),
+  );
+}
+
+/**
+ * The audit search as a user sees it: from the key that asked for it (a filter key, or
+ * Enter) to the frame that shows its rows rendered. `auditSearchAsked` keeps the key's
+ * time until the search it triggers starts (`takeAuditSearchStart`); the screen ends the
+ * measure once that search's rows are on screen, unless a newer search replaced it.
+ */
+export const AUDIT_SEARCH_MEASURE = "steward:audit-search";
+let auditSearchStart: number | null = null;
+
+export function auditSearchAsked(start: number): void {
+  auditSearchStart = start;
+}
+
+export function takeAuditSearchStart(): number | null {
+  const start = auditSearchStart;
+  auditSearchStart = null;
+  return start;
+}
+
+export function auditSearchShown(start: number, detail: string): void {
+  if (typeof performance === "undefined" || typeof requestAnimationFrame === "undefined") return;
+  requestAnimationFrame(() =>
+    afterQueuedTasks(() => {
+      if (performance.getEntriesByName(AUDIT_SEARCH_MEASURE).length > MAX_MEASURES) {
+        performance.clearMeasures(AUDIT_SEARCH_MEASURE);
+      }
+      performance.measure(AUDIT_SEARCH_MEASURE, { start, end: performance.now(), detail });
+    }),
+  );
+}

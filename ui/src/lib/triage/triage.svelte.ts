@@ -12,7 +12,7 @@ import type {
 import { Confirmations } from "../shared/confirm.svelte";
 import { messageOf } from "../shared/format";
 import type { TriageCommand } from "../shared/keyboard";
-import { beginNextItem, markKey, nextItemReady } from "../shared/perf";
+import { beginNextItem, firstQueueShown, markKey, nextItemReady } from "../shared/perf";
 import { afterPaint } from "../shared/schedule";
 import { Decisions, type Toaster } from "./decisions.svelte";
 import { ItemWindow } from "./item-window";
@@ -179,7 +179,10 @@ export class Triage {
     this.rows.reset();
     await this.rows.refresh([0]);
     if (queueId !== this.selectedQueueId) return;
-    if (this.rows.total > 0) this.showIndex(0);
+    if (this.rows.total > 0) {
+      this.showIndex(0);
+      firstQueueShown();
+    }
   }
 
   /** Re-reads the rows around the selection; keeps the item on screen where it now is. */
