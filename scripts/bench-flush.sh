@@ -11,7 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=""
 [ "${1:-}" = --quick ] && quick=--quick
-cargo build -q --locked --release -p steward-bench --bin flush
+# BENCH_PROFILE=debug reuses the test build (scripts/bench.sh --quick, in CI).
+profile=${BENCH_PROFILE:-release}
+cargo build -q --locked --profile "$([ "$profile" = debug ] && echo dev || echo release)" -p steward-bench --bin flush
 work=$(mktemp -d "${TMPDIR:-/tmp}/steward-flush.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
@@ -19,4 +21,4 @@ export SCALE_DIR=$work/stack SCALE_PASSWORD=load-password LOAD_PASSWORD=load-pas
 export SCALE_ITEMS=${SCALE_ITEMS:-$([ -n "$quick" ] && echo 3000 || echo 28000)}
 export SCALE_AUDIT=${SCALE_AUDIT:-0} SCALE_JOBS=${SCALE_JOBS:-0}
 export SCALE_WEB=${SCALE_WEB:-2} SCALE_EVENTS=0 SCALE_PROCESSES=web
-scripts/with-desktop-session.sh scripts/scale-stack.sh target/release/flush $quick
+scripts/with-desktop-session.sh scripts/scale-stack.sh "target/$profile/flush" $quick

@@ -18,7 +18,7 @@
 # Everything it starts stops when it ends (exit, INT or TERM). Exit status: COMMAND's.
 # Several stacks can run side by side: each takes its own directory and free ports.
 # Knobs: SCALE_WEB (2), SCALE_EVENTS (2), SCALE_PORT (honcho's base port; default the
-# first of 5000, 6000, ... whose ports are free: web gets BASE, BASE+1..., events BASE+100,
+# first of 5000, 7000, 8000, ... whose ports are free: web gets BASE, BASE+1..., events BASE+100,
 # BASE+101...), SCALE_SEED (1; 0: migrate only), SCALE_PASSWORD (the staff users'
 # password, default <role>-demo), SCALE_ITEMS (300), SCALE_AUDIT (2000), SCALE_JOBS (60),
 # SCALE_DIR (data and logs; default a new ${TMPDIR:-/tmp}/steward-scale.XXXXXX, removed
@@ -120,7 +120,8 @@ if [ -n "${SCALE_PORT:-}" ]; then
   BASE_PORT=$SCALE_PORT
 else
   # Another stack (another engineer's, a test's) may hold 5000: take the first free range.
-  for BASE_PORT in $(seq 5000 1000 15000); do ports_free "$BASE_PORT" && break; done
+  # 6000-6063 are X11's, which browsers' fetch refuses as a "bad port": skip that range.
+  for BASE_PORT in 5000 7000 8000 9000 10000 11000 12000 13000 14000 15000; do ports_free "$BASE_PORT" && break; done
 fi
 export STEWARD_PUBLIC_URL=${STEWARD_PUBLIC_URL:-http://127.0.0.1:$BASE_PORT}
 urls_of() {   # urls_of TYPE COUNT

@@ -26,6 +26,10 @@ npm --prefix ui run --silent lint
 step "reference server: ruff, pytest on SQLite and PostgreSQL, OpenAPI drift, schemathesis"
 bash server/scripts/test.sh
 
+step "bench: ruff on the benchmarks' Python (bench/ruff.toml, the server's rules)"
+.venv/bin/ruff check bench
+.venv/bin/ruff format --check bench
+
 step "ui: svelte-check, vitest"
 npm --prefix ui run --silent check
 npm --prefix ui test
@@ -42,6 +46,11 @@ scripts/with-desktop-session.sh cargo test --workspace --locked
 step "load test, short: 20 engines and 200 light clients, two web and two events processes on PostgreSQL"
 # scripts/load-test.sh --full runs the long version (not in CI).
 scripts/load-test.sh
+
+step "benchmarks, quick: every scenario of scripts/bench.sh once at its smallest size"
+# Not a measurement (debug builds, tiny sizes, a busy machine): it keeps the scripts from
+# rotting. scripts/bench.sh without --quick is the real run (bench/README.md).
+scripts/bench.sh --quick
 
 step "end-to-end: the built app through tauri-driver under Xvfb"
 # Bounded: a hung WebDriver session must fail this step, not eat the whole CI budget.

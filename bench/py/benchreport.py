@@ -74,7 +74,9 @@ def commit():
         out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
         return out.stdout.strip()
 
-    return git("rev-parse", "--short", "HEAD"), bool(git("status", "--porcelain", "--untracked-files=no"))
+    return git("rev-parse", "--short", "HEAD"), bool(
+        git("status", "--porcelain", "--untracked-files=no")
+    )
 
 
 def spread(values):
@@ -91,8 +93,19 @@ def percentile(values, p):
     return ordered[rank - 1]
 
 
-def row(name, steward, baseline_name, baseline, unit, *, higher_is_better, goal_ratio=None,
-        goal=None, round_ratios=None, **extra):
+def row(
+    name,
+    steward,
+    baseline_name,
+    baseline,
+    unit,
+    *,
+    higher_is_better,
+    goal_ratio=None,
+    goal=None,
+    round_ratios=None,
+    **extra,
+):
     """One measurement beside its baseline.
 
     `steward` and `baseline` are the medians (over rounds or samples) in `unit`; `ratio`
@@ -126,9 +139,9 @@ def row(name, steward, baseline_name, baseline, unit, *, higher_is_better, goal_
 class Report:
     """Collects rows and writes the scenario's file. Use as a context manager:
 
-        with Report("server-feeds", quick=args.quick) as report:
-            report.rows.append(row(...))
-            report.extra["items"] = 100_000
+    with Report("server-feeds", quick=args.quick) as report:
+        report.rows.append(row(...))
+        report.extra["items"] = 100_000
     """
 
     def __init__(self, scenario, quick=False):
@@ -169,9 +182,12 @@ class Report:
         self.path = RESULTS / f"{self.scenario}{suffix}-{stamp}.json"
         self.path.write_text(json.dumps(body, indent=2) + "\n")
         for r in self.rows:
-            verdict = "" if "meets" not in r else (" (meets)" if r["meets"] else " (MISSES the goal)")
+            verdict = (
+                "" if "meets" not in r else (" (meets)" if r["meets"] else " (MISSES the goal)")
+            )
             print(
-                f"{r['name']}: steward {r['steward']} {r['unit']} | baseline \"{r['baseline_name']}\" "
+                f"{r['name']}: steward {r['steward']} {r['unit']} | "
+                f'baseline "{r["baseline_name"]}" '
                 f"{r['baseline']} {r['unit']} | ratio {r['ratio']}x{verdict}"
             )
         print(f"{self.scenario}: report written to {self.path.relative_to(ROOT)}")

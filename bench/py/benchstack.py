@@ -10,6 +10,7 @@ ends, also on an error or Ctrl-C.
             web.get("/api/v1/items", token, limit=500)
 """
 
+import contextlib
 import json
 import os
 import shlex
@@ -74,11 +75,7 @@ class Stack:
                     REDIS_DIR=self.dir / "redis",
                     REDIS_PORT=free_port(),
                 )
-            env = {
-                k: v
-                for k, v in os.environ.items()
-                if k not in {"DJANGO_SETTINGS_MODULE"}
-            }
+            env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
             env.update(
                 DATABASE_URL=self.database_url,
                 PYTHONPATH=os.pathsep.join([str(SERVER), str(BENCH_PY)]),
@@ -104,9 +101,7 @@ class Stack:
         if self.dir is None:
             return False
         if self.with_redis:
-            self._service(
-                "start_redis.sh", "stop", REDIS_DIR=self.dir / "redis", check=False
-            )
+            self._service("start_redis.sh", "stop", REDIS_DIR=self.dir / "redis", check=False)
         self._service("start_postgres.sh", "stop", PG_DIR=self.dir / "pg", check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir = None
@@ -139,7 +134,8 @@ class Stack:
         )
         if result.returncode != 0:
             raise RuntimeError(
-                f"manage.py {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr[-4000:]}"
+                f"manage.py {' '.join(args)} failed:\n"
+                f"{result.stdout[-2000:]}{result.stderr[-4000:]}"
             )
         say(f"manage.py {' '.join(args)}: {time.monotonic() - started:.1f} s")
         return result.stdout
@@ -157,9 +153,7 @@ class Stack:
         return result.stdout.strip()
 
     @contextmanager
-    def web(
-        self, settings: str | None = None, workers: int | None = None, timeout: int = 30
-    ):
+    def web(self, settings: str | None = None, workers: int | None = None, timeout: int = 30):
         """The Procfile's web process (gunicorn), on a free port, until the block ends."""
         port = free_port()
         env = dict(self.env)
@@ -184,10 +178,8 @@ class Stack:
             web.wait_ready(process, self.dir / f"web-{port}.log")
             yield web
         finally:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -214,9 +206,7 @@ class Web:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"gunicorn stopped:\n{Path(log_path).read_text()[-3000:]}"
-                )
+                raise RuntimeError(f"gunicorn stopped:\n{Path(log_path).read_text()[-3000:]}")
             try:
                 self.request("GET", "/api/v1/health/ready")
                 return
@@ -245,12 +235,8 @@ class Web:
 
     def get(self, path, token=None, **params):
         """(parsed JSON, seconds) of a GET with query parameters."""
-        query = urllib.parse.urlencode(
-            {k: v for k, v in params.items() if v is not None}
-        )
-        _, raw, seconds = self.request(
-            "GET", f"{path}?{query}" if query else path, token
-        )
+        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        _, raw, seconds = self.request("GET", f"{path}?{query}" if query else path, token)
         return json.loads(raw), seconds
 
     def login(self, username, password) -> str:

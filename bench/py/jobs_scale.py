@@ -267,17 +267,11 @@ def read_rows(results):
                 f"{name}: p95 beside the admin",
                 percentile(steward, 95),
                 "Django admin changelist of Job"
-                + (
-                    ", filtered to failed"
-                    if name.startswith("first")
-                    else ", with facet counts"
-                ),
+                + (", filtered to failed" if name.startswith("first") else ", with facet counts"),
                 percentile(admin, 95),
                 "ms",
                 higher_is_better=False,
-                round_ratios=[
-                    y / x for x, y in zip(p95_rounds, admin_rounds, strict=True)
-                ],
+                round_ratios=[y / x for x, y in zip(p95_rounds, admin_rounds, strict=True)],
                 admin_p50_ms=round(statistics.median(admin), 1),
                 admin_p95_spread=spread(admin_rounds),
                 **common,
@@ -292,9 +286,7 @@ def retry(web, token, kind, count):
     _, raw, seconds = web.request("POST", "/api/v1/jobs/retry", token, body, headers)
     answer = json.loads(raw)
     if answer["remaining"]:
-        raise RuntimeError(
-            f"the retry stopped at its time limit: {answer['remaining']} left"
-        )
+        raise RuntimeError(f"the retry stopped at its time limit: {answer['remaining']} left")
     return seconds, answer
 
 
@@ -326,7 +318,8 @@ def check_retry(stack, redis_client, kind, answer, marker):
     else:
         expected = {}
         for line in stack.psql(
-            "SELECT r.task_id || '|' || j.task_path || '|' || j.payload::text FROM steward_jobrun r "
+            "SELECT r.task_id || '|' || j.task_path || '|' || j.payload::text "
+            "FROM steward_jobrun r "
             f"JOIN steward_job j ON j.id = r.job_id WHERE r.number = 2 AND j.kind = '{kind}'"
         ).splitlines():
             task_id, path, payload = line.split("|", 2)
@@ -368,16 +361,12 @@ def retries(stack, web, token, rounds, count):
     out = {kind: {"seconds": [], "checks": []} for kind in RETRIED}
     for number in range(1, rounds + 1):
         for kind in RETRIED:
-            marker = int(
-                stack.psql("SELECT coalesce(max(id), 0) FROM steward_auditevent")
-            )
+            marker = int(stack.psql("SELECT coalesce(max(id), 0) FROM steward_auditevent"))
             seconds, answer = retry(web, token, kind, count)
             facts = check_retry(stack, redis_client, kind, answer, marker)
             out[kind]["seconds"].append(seconds)
             out[kind]["checks"].append(facts)
-            say(
-                f"round {number}/{rounds} retry {count:,} {kind}: {seconds:.2f} s, {facts}"
-            )
+            say(f"round {number}/{rounds} retry {count:,} {kind}: {seconds:.2f} s, {facts}")
             put_back(stack, redis_client)
     return out
 
@@ -398,9 +387,7 @@ def retry_rows(results, count):
                 goal_ratio=1.0,
                 round_ratios=[RETRY_GOAL_S / s for s in seconds],
                 seconds_spread=spread(seconds),
-                every_retry_audited_and_sent_exactly=all(
-                    c["all_checked"] for c in checks
-                ),
+                every_retry_audited_and_sent_exactly=all(c["all_checked"] for c in checks),
                 checks=checks,
             )
         )
@@ -409,9 +396,7 @@ def retry_rows(results, count):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="50,000 jobs (what CI runs)"
-    )
+    parser.add_argument("--quick", action="store_true", help="50,000 jobs (what CI runs)")
     parser.add_argument("--jobs", type=int, help="job rows to seed")
     parser.add_argument("--rounds", type=int, help="rounds of the reads")
     parser.add_argument("--retry-rounds", type=int, help="rounds of the retries")
@@ -436,18 +421,13 @@ def main(argv=None):
         with stack.web(timeout=900) as web:
             token = web.login("admin", "admin-demo")
             admin = Admin(web.base, "admin", "admin-demo")
-            read_results, seen = reads(
-                web, token, admin, sizes["rounds"], sizes["samples"]
-            )
+            read_results, seen = reads(web, token, admin, sizes["rounds"], sizes["samples"])
             report.extra["counts_seen"] = seen
             retry_results = retries(stack, web, token, sizes["retry_rounds"], count)
         report.rows += read_rows(read_results)
         report.rows += retry_rows(retry_results, count)
         report.extra["read_samples_ms"] = {
-            name: {
-                side: [[round(x, 1) for x in r] for r in rounds]
-                for side, rounds in s.items()
-            }
+            name: {side: [[round(x, 1) for x in r] for r in rounds] for side, rounds in s.items()}
             for name, s in read_results.items()
         }
     return 0

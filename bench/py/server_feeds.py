@@ -16,7 +16,8 @@ feed from the start, following next_cursor; baseline: following `next`), over re
 A pass's time is the sum of its requests, from sending each to its last byte received:
 what the server delivers. Parsing each page (to follow it) is left out on both sides: the
 desktop parses with serde, many times faster than this Python client, whose parse would
-otherwise weigh the same on both sides and hide the server's difference. After one warm-up pass of each side, every round runs each collection
+otherwise weigh the same on both sides and hide the server's difference. After one
+warm-up pass of each side, every round runs each collection
 Steward then baseline (A B A B ...). Reported per collection and for all three together:
 the median rows per second of each side over the rounds, their spread, and the ratio
 (Steward / baseline; the goal is at least 2).
@@ -106,9 +107,7 @@ def result_row(name, steward_passes, baseline_passes):
     rows_a = {p[0] for p in steward_passes}
     rows_b = {p[0] for p in baseline_passes}
     if rows_a != rows_b or len(rows_a) != 1:
-        raise RuntimeError(
-            f"{name}: the two sides served different rows ({rows_a} / {rows_b})"
-        )
+        raise RuntimeError(f"{name}: the two sides served different rows ({rows_a} / {rows_b})")
     return row(
         f"{name}: rows per second, paging through all {rows_a.pop():,}",
         statistics.median(a),
@@ -131,17 +130,13 @@ def combined(samples, side):
     for index in range(len(next(iter(samples.values()))[side])):
         rows = sum(samples[name][side][index][0] for name in samples)
         seconds = sum(samples[name][side][index][2] for name in samples)
-        out.append(
-            (rows, sum(samples[name][side][index][1] for name in samples), seconds)
-        )
+        out.append((rows, sum(samples[name][side][index][1] for name in samples), seconds))
     return out
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="small sizes (what CI runs)"
-    )
+    parser.add_argument("--quick", action="store_true", help="small sizes (what CI runs)")
     parser.add_argument("--rounds", type=int, help="rounds of A B (default 5, quick 3)")
     for name in ("items", "audit", "jobs"):
         parser.add_argument(f"--{name}", type=int, help=f"rows of {name} to seed")
@@ -183,10 +178,7 @@ def main(argv=None):
         )
         report.extra["samples"] = {
             name: {
-                side: [
-                    {"rows": r, "bytes": n, "seconds": round(s, 3)}
-                    for r, n, s in passes
-                ]
+                side: [{"rows": r, "bytes": n, "seconds": round(s, 3)} for r, n, s in passes]
                 for side, passes in sides.items()
             }
             for name, sides in samples.items()

@@ -72,6 +72,7 @@ fn args() -> Args {
 
 async fn run() -> Result<(), BoxError> {
     let args = args();
+    let mut report = Report::new("bootstrap", args.quick);
     let stack = Stack::from_env()?;
     let password = std::env::var("SCALE_PASSWORD").unwrap_or_else(|_| "admin-demo".into());
     let base = stack.web[0].clone();
@@ -111,7 +112,6 @@ async fn run() -> Result<(), BoxError> {
         round_ratios.push(bare_time / engine_time);
     }
 
-    let mut report = Report::new("bootstrap", args.quick);
     let items = totals["items"].as_i64().unwrap_or(0);
     let audit = totals["audit"].as_i64().unwrap_or(0);
     let engine = median(&engine_seconds);

@@ -16,8 +16,9 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use steward_bench::report::{Report, Row, median};
 use steward_bench::router::Router;
-use steward_bench::stack::{Admin, BoxError, Stack, cached_items_in, write_result};
+use steward_bench::stack::{Admin, BoxError, Stack, cached_items_in};
 use steward_core::{DecisionAction, ItemState};
 use steward_engine::{Engine, EngineConfig};
 
@@ -35,7 +36,11 @@ async fn main() {
 
 async fn run() -> Result<(), BoxError> {
     let quick = std::env::args().any(|arg| arg == "--quick");
-    let per_side = if quick { 1_000 } else { 10_000 };
+    // BENCH_FLUSH_PER_SIDE: scripts/bench.sh --quick (CI) takes fewer still.
+    let per_side = std::env::var("BENCH_FLUSH_PER_SIDE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if quick { 1_000 } else { 10_000 });
     let stack = Stack::from_env()?;
     let password = std::env::var("LOAD_PASSWORD").unwrap_or_else(|_| "load-password".into());
     let user = stack.moderators("flushmod", 1, &password)?.remove(0);
@@ -69,6 +74,7 @@ async fn run() -> Result<(), BoxError> {
     let http = reqwest::Client::new();
     let mut remaining = &open[..needed];
     let mut results = Vec::new();
+    let mut report = Report::new("flush", quick);
     for (rtt, count) in conditions {
         front.delay_ms.store(rtt, Ordering::SeqCst);
         let (ours, rest) = remaining.split_at(count);
@@ -90,6 +96,32 @@ async fn run() -> Result<(), BoxError> {
             );
         }
         let (engine_median, bare_median) = (median(&engine_rates), median(&bare_rates));
+        let where_ = if rtt == 0 {
+            "on loopback".to_string()
+        } else {
+            format!("with a {rtt} ms round trip")
+        };
+        report.row(
+            Row::new(
+                format!(
+                    "outbox flush of {} decisions made offline, {where_}",
+                    ROUNDS * chunk
+                ),
+                engine_median,
+                "the decision endpoint's own throughput (a bare client posting the same decisions)",
+                bare_median,
+                "rows/s",
+                true,
+            )
+            .goal_ratio(1.0)
+            .rounds(
+                engine_rates
+                    .iter()
+                    .zip(&bare_rates)
+                    .map(|(ours, theirs)| ours / theirs)
+                    .collect(),
+            ),
+        );
         results.push(json!({
             "round_trip_ms": rtt,
             "decisions_per_side": ROUNDS * chunk,
@@ -107,20 +139,13 @@ async fn run() -> Result<(), BoxError> {
 
     let ids: Vec<i64> = open[..needed].iter().map(|(id, _)| *id).collect();
     let counts = decide_counts(&stack, &ids)?;
-    let report = json!({
-        "rounds": ROUNDS,
-        "conditions": results,
-        "goal": "flush_vs_single_ratio >= 1.0",
-        "duplicates": counts["doubled"],
-        "missing": counts["missing"],
-        "web_processes": stack.web.len(),
-        "commit": steward_bench::stack::commit(),
-        "load_average": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
-    });
+    report.set("rounds", json!(ROUNDS));
+    report.set("conditions", json!(results));
+    report.set("duplicates", counts["doubled"].clone());
+    report.set("missing", counts["missing"].clone());
+    report.set("web_processes", json!(stack.web.len()));
     let _ = engine.sign_out(steward_core::SignOutMode::Discard).await;
-    let path = write_result(if quick { "flush-quick" } else { "flush" }, &report)?;
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    println!("flush: report written to {}", path.display());
+    report.write()?;
     if counts["doubled"] != 0 || counts["missing"] != 0 {
         return Err(format!("the audit log disagrees: {counts}").into());
     }
@@ -192,12 +217,6 @@ fn decide_counts(stack: &Stack, ids: &[i64]) -> Result<Value, BoxError> {
     );
     let out = stack.django(&script)?;
     Ok(serde_json::from_str(out.lines().last().unwrap_or("{}"))?)
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    steward_bench::stack::percentile(&sorted, 50.0)
 }
 
 fn min(values: &[f64]) -> f64 {

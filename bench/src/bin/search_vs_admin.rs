@@ -51,6 +51,7 @@ async fn run() -> Result<(), BoxError> {
             other => eprintln!("search_vs_admin: ignoring {other}"),
         }
     }
+    let mut report = Report::new("audit-search", quick);
     let rounds = if rounds > 0 {
         rounds
     } else if quick {
@@ -180,7 +181,6 @@ async fn run() -> Result<(), BoxError> {
     }
     engine.close().await;
 
-    let mut report = Report::new("audit-search", quick);
     let label = format!("{events} audit events, {queries} queries x {rounds} rounds");
     report.row(
         Row::new(
