@@ -215,11 +215,17 @@ async fn the_fault_matrix_loses_and_doubles_nothing() -> TestResult {
     let mut engine = open_matrix_engine(data.path(), &service).await;
     engine.sign_in(&proxy.url, "moderator", PASSWORD).await?;
     engine.sync_now().await?;
-    let admin = server.admin_token().await;
+    let mut admin = server.admin_token().await;
+    let mut admin_since = Instant::now();
     let started = Instant::now();
     let mut tally = Tally::default();
 
     for run in 0..runs {
+        // The checks' own token outlives no long run: a fresh one every few minutes.
+        if admin_since.elapsed() > Duration::from_secs(300) {
+            admin = server.admin_token().await;
+            admin_since = Instant::now();
+        }
         let seed = base_seed.wrapping_add(u64::from(run));
         let mut rng = StdRng::seed_from_u64(seed);
         let (_queue, items) = fullest_queue(&engine).await?;
