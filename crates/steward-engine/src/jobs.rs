@@ -37,7 +37,7 @@ impl Engine {
     /// How many cached jobs matching `query` a retry would touch (failed or cancelled).
     pub async fn count_matching_jobs(&self, query: JobQuery) -> Result<i64, AppError> {
         let active = self.require_active().await?;
-        Ok(active.store.retryable_job_ids(&query).await?.len() as i64)
+        Ok(active.store.count_retryable_jobs(&query).await?)
     }
 
     /// Queues a retry or cancel of each job in `job_ids`, as one action.

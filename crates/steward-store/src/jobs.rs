@@ -33,9 +33,6 @@ pub struct NewlyFailed {
     pub count: i64,
 }
 
-const JOB_FILTERS: &str = "(?1 IS NULL OR effective_status = ?1) AND (?2 IS NULL OR kind = ?2)
-    AND (?3 IS NULL OR created_at >= ?3) AND (?4 IS NULL OR created_at < ?4)";
-
 impl Store {
     /// Stores a page of the jobs delta feed with its cursor; returns the jobs that just failed.
     pub async fn apply_jobs_page(
@@ -76,30 +73,37 @@ impl Store {
         Ok(failed)
     }
 
+    /// A window of the jobs matching `query`, newest first, with the count of all that
+    /// match. Only the filters in use reach the SQL, so an index serves each (a filter
+    /// written as `? IS NULL OR ...` keeps SQLite from using any).
     pub async fn list_jobs(
         &self,
         query: &JobQuery,
         offset: i64,
         limit: i64,
     ) -> Result<JobPage, StoreError> {
-        let count_sql = format!("SELECT count(*) FROM jobs WHERE {JOB_FILTERS}");
-        let page_sql = format!(
-            "SELECT * FROM jobs WHERE {JOB_FILTERS} ORDER BY created_at DESC, id DESC LIMIT ?5 OFFSET ?6"
-        );
-        // Both texts are fixed above; every value is bound.
-        let bind = |sql: &str| {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-                .bind(query.status.clone())
-                .bind(query.kind.clone())
-                .bind(query.from.clone())
-                .bind(query.to.clone())
+        // Without a time range the kept counts answer (migration 0006): no job is read.
+        let total: i64 = if query.from.is_none() && query.to.is_none() {
+            sqlx::query_scalar(
+                "SELECT coalesce(sum(count), 0) FROM job_counts
+                 WHERE (?1 IS NULL OR effective_status = ?1) AND (?2 IS NULL OR kind = ?2)",
+            )
+            .bind(query.status.clone())
+            .bind(query.kind.clone())
+            .fetch_one(self.pool())
+            .await?
+        } else {
+            let mut count = QueryBuilder::new("SELECT count(*) FROM jobs");
+            push_job_filters(&mut count, query);
+            count.build().fetch_one(self.pool()).await?.get(0)
         };
-        let total: i64 = bind(&count_sql).fetch_one(self.pool()).await?.get(0);
-        let rows = bind(&page_sql)
-            .bind(limit.clamp(0, 1000))
-            .bind(offset.max(0))
-            .fetch_all(self.pool())
-            .await?;
+        let mut page = QueryBuilder::new("SELECT * FROM jobs");
+        push_job_filters(&mut page, query);
+        page.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .push_bind(limit.clamp(0, 1000))
+            .push(" OFFSET ")
+            .push_bind(offset.max(0));
+        let rows = page.build().fetch_all(self.pool()).await?;
         Ok(JobPage {
             total,
             offset: offset.max(0),
@@ -110,16 +114,18 @@ impl Store {
     /// The ids of the jobs matching `query` that a retry can touch (failed or cancelled,
     /// with no action waiting): what "retry all that match" retries and counts.
     pub async fn retryable_job_ids(&self, query: &JobQuery) -> Result<Vec<i64>, StoreError> {
-        let sql = format!(
-            "SELECT id FROM jobs WHERE {JOB_FILTERS} AND effective_status IN ('failed', 'cancelled') AND pending_action IS NULL AND can_retry = 1 ORDER BY id"
-        );
-        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(query.status.clone())
-            .bind(query.kind.clone())
-            .bind(query.from.clone())
-            .bind(query.to.clone())
-            .fetch_all(self.pool())
-            .await?)
+        let mut ids = QueryBuilder::new("SELECT id FROM jobs");
+        push_retryable(&mut ids, query);
+        ids.push(" ORDER BY id");
+        Ok(ids.build_query_scalar().fetch_all(self.pool()).await?)
+    }
+
+    /// How many `retryable_job_ids` there are, read from an index (migration 0006) rather
+    /// than the jobs: the number "retry all that match" asks the user to confirm.
+    pub async fn count_retryable_jobs(&self, query: &JobQuery) -> Result<i64, StoreError> {
+        let mut count = QueryBuilder::new("SELECT count(*) FROM jobs");
+        push_retryable(&mut count, query);
+        Ok(count.build_query_scalar().fetch_one(self.pool()).await?)
     }
 
     pub async fn job(&self, job_id: i64) -> Result<JobDetail, StoreError> {
@@ -141,12 +147,18 @@ impl Store {
                 .map(|(key, count)| CountEntry { key, count })
                 .collect::<Vec<_>>()
         };
-        let by_status = sqlx::query_as("SELECT effective_status, count(*) FROM jobs GROUP BY effective_status ORDER BY effective_status")
-            .fetch_all(self.pool())
-            .await?;
-        let by_kind = sqlx::query_as("SELECT kind, count(*) FROM jobs GROUP BY kind ORDER BY kind")
-            .fetch_all(self.pool())
-            .await?;
+        // The counts the triggers keep (migration 0006), not a scan of the jobs.
+        let by_status = sqlx::query_as(
+            "SELECT effective_status, sum(count) AS n FROM job_counts
+             GROUP BY effective_status HAVING n > 0 ORDER BY effective_status",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let by_kind = sqlx::query_as(
+            "SELECT kind, sum(count) AS n FROM job_counts GROUP BY kind HAVING n > 0 ORDER BY kind",
+        )
+        .fetch_all(self.pool())
+        .await?;
         let failures = sqlx::query_as(
             "SELECT substr(coalesce(finished_at, updated_at), 1, 13) || ':00:00Z' AS hour, count(*) FROM jobs
              WHERE status = 'failed' AND coalesce(finished_at, updated_at) >= ? GROUP BY hour ORDER BY hour",
@@ -160,6 +172,42 @@ impl Store {
             failures_by_hour: counts(failures),
         })
     }
+}
+
+/// ` WHERE ...` for the filters `query` sets, each value bound.
+fn push_job_filters(builder: &mut QueryBuilder<sqlx::Sqlite>, query: &JobQuery) {
+    let filters = [
+        ("effective_status = ", &query.status),
+        ("kind = ", &query.kind),
+        ("created_at >= ", &query.from),
+        ("created_at < ", &query.to),
+    ];
+    let mut first = true;
+    for (condition, value) in filters {
+        if let Some(value) = value {
+            builder.push(if first { " WHERE " } else { " AND " });
+            builder.push(condition).push_bind(value.as_str());
+            first = false;
+        }
+    }
+}
+
+/// The filters of `query` and what makes a job retryable; the partial index
+/// jobs_retryable (migration 0006) holds exactly the jobs the last two conditions admit.
+fn push_retryable(builder: &mut QueryBuilder<sqlx::Sqlite>, query: &JobQuery) {
+    push_job_filters(builder, query);
+    builder.push(if query_has_filters(query) {
+        " AND "
+    } else {
+        " WHERE "
+    });
+    builder.push(
+        "effective_status IN ('failed', 'cancelled') AND can_retry = 1 AND pending_action IS NULL",
+    );
+}
+
+fn query_has_filters(query: &JobQuery) -> bool {
+    query.status.is_some() || query.kind.is_some() || query.from.is_some() || query.to.is_some()
 }
 
 pub(crate) async fn upsert_jobs(

@@ -1,5 +1,6 @@
 //! The store on a real SQLite file, under concurrent writers.
 
+mod jobs;
 mod outbox;
 mod product;
 
