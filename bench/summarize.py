@@ -28,6 +28,7 @@ ORDER = [
     "memory-start",
     "server-feeds",
     "jobs-scale",
+    "jobs-local",
 ]
 
 

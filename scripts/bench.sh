@@ -17,7 +17,8 @@
 #   client-large  the same at 1M items and 10M audit events (full mode only)
 #   flush         the outbox flush against the decision endpoint (scripts/bench-flush.sh)
 #   server-feeds  Steward's delta feeds against plain DRF list endpoints
-#   jobs-scale    jobs counts, the failed list and retry-all over 5M jobs
+#   jobs-scale    jobs counts, the failed list and retry-all over 5M jobs, on the server
+#                 and in the desktop's cache
 #
 # Full mode uses release builds of the app, the minimal app and the bench; quick mode
 # the debug builds the tests use. Run it on a quiet machine: the numbers are only as
@@ -97,8 +98,10 @@ if wants server-feeds; then
   .venv/bin/python bench/py/server_feeds.py $quick
 fi
 if wants jobs-scale; then
-  step "jobs at scale"
+  step "jobs at scale: the server (5M jobs), then the desktop's jobs screen over 5M cached jobs"
   .venv/bin/python bench/py/jobs_scale.py $quick
+  cargo build -q --locked --profile "$cargo_profile" -p steward-bench --bin jobs_local
+  "target/$profile/jobs_local" $quick
 fi
 
 if [ -z "$quick" ]; then
