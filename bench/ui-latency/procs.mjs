@@ -49,9 +49,11 @@ export function tree(pid) {
 export function pss(pid) {
   const parts = tree(pid).map((p) => {
     const rollup = read(`/proc/${p}/smaps_rollup`) ?? "";
-    const kib = Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
+    const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? 0);
+    const mib = (kib) => Math.round((kib / 1024) * 10) / 10;
     const name = (read(`/proc/${p}/comm`) ?? "?").trim();
-    return { pid: p, name, mib: Math.round((kib / 1024) * 10) / 10 };
+    // Anonymous memory (heaps, caches) apart from file pages (code, mapped files).
+    return { pid: p, name, mib: mib(field("Pss")), anon_mib: mib(field("Pss_Anon")), file_mib: mib(field("Pss_File")) };
   });
   return { total_mib: Math.round(parts.reduce((sum, p) => sum + p.mib, 0) * 10) / 10, processes: parts };
 }

@@ -27,7 +27,7 @@ pub(crate) trait Feed {
     /// items and audit events land at random places in their indexes, so fewer commits
     /// write far less (bench/ingest); accounts and jobs are written page by page.
     const BATCHED: bool;
-    type Wire: DeserializeOwned + Send;
+    type Wire: DeserializeOwned + Send + 'static;
     type Record: Send + Sync;
     /// What writing a batch found that the shell hears about outside a first download.
     type News: Send;
@@ -56,39 +56,46 @@ fn write_batch_now(done: i64, pending: usize, last_page: bool) -> bool {
 impl Active {
     /// Pulls one feed from the cache's cursor to its end: pages in order, each batch
     /// written with its cursor, progress reported while the collection downloads for the
-    /// first time, and news announced afterwards. While a batch is written, the next page
-    /// is already being fetched and decoded, so a long download waits on the server and
-    /// the cache side by side rather than in turn (bench/src/bin/bootstrap.rs).
+    /// first time, and news announced afterwards. Each next page is asked for as soon as
+    /// the current one arrives, on a task of its own: the server computes it and the
+    /// runtime decodes it while this page is mapped and written, so a long download costs
+    /// about the server's time rather than the server's plus the cache's
+    /// (bench/src/bin/bootstrap.rs).
     pub(crate) async fn pull_feed<F: Feed>(&self) -> Result<(), RoundError> {
         let mut cursor = self.store.cursor(F::COLLECTION).await.map_err(storage)?;
         let bootstrapping = cursor.is_none();
         let mut done: i64 = 0;
         let mut total: Option<i64> = None;
         let mut pending: Vec<F::Record> = Vec::new();
-        let mut fetched: Option<Page<F::Wire>> = None;
+        let mut ahead: Option<PageAhead<F::Wire>> = None;
         loop {
-            let page = match fetched.take() {
-                Some(page) => page,
+            let page = match ahead.take() {
+                Some(mut next) => match (&mut next.0).await {
+                    Ok(Ok(page)) => page,
+                    // A 401, a network error, anything: ask again the usual way, which
+                    // refreshes the session and maps the error.
+                    _ => self.feed_page::<F>(cursor.clone()).await?,
+                },
                 None => self.feed_page::<F>(cursor.clone()).await?,
             };
             if page.results.is_empty() {
                 break;
             }
             let last_page = !page.has_more || page.next_cursor.is_none();
+            if !last_page {
+                ahead = self.page_ahead::<F>(page.next_cursor.clone()).await;
+            }
             pending.extend(page.results.iter().map(F::record));
             total = page.total.or(total);
             if !F::BATCHED || write_batch_now(done, pending.len(), last_page) {
-                let now = records::now();
-                let write = F::apply(&self.store, &pending, page.next_cursor.as_deref(), &now);
-                let news = if last_page {
-                    write.await.map_err(storage)?
-                } else {
-                    let (news, next) =
-                        tokio::join!(write, self.feed_page::<F>(page.next_cursor.clone()));
-                    let news = news.map_err(storage)?;
-                    fetched = Some(next?);
-                    news
-                };
+                let news = F::apply(
+                    &self.store,
+                    &pending,
+                    page.next_cursor.as_deref(),
+                    &records::now(),
+                )
+                .await
+                .map_err(storage)?;
                 done += pending.len() as i64;
                 pending.clear();
                 if bootstrapping {
@@ -106,6 +113,24 @@ impl Active {
             cursor = page.next_cursor;
         }
         Ok(())
+    }
+
+    /// Starts fetching the page after `cursor` on a task of its own, with the access
+    /// token held now (none held: nothing is started, and the page is asked for in turn).
+    async fn page_ahead<F: Feed>(&self, cursor: Option<String>) -> Option<PageAhead<F::Wire>> {
+        let access = self.session.access_token().await?;
+        let client = self.session.client.clone();
+        Some(PageAhead(tokio::spawn(async move {
+            client
+                .feed_page(
+                    &access,
+                    F::COLLECTION,
+                    F::CURSOR_PARAM,
+                    cursor.as_deref(),
+                    PAGE_SIZE,
+                )
+                .await
+        })))
     }
 
     /// One page of `F`'s feed after `cursor`.
@@ -131,6 +156,15 @@ impl Active {
             })
             .await
             .map_err(round_error)
+    }
+}
+
+/// A page being fetched ahead; dropped unread (an error, a stop), its request is aborted.
+struct PageAhead<T>(tokio::task::JoinHandle<Result<Page<T>, steward_client::ClientError>>);
+
+impl<T> Drop for PageAhead<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -87,6 +87,12 @@ impl Session {
         }
     }
 
+    /// The access token held now, if any: for a request made outside `authorized` (a
+    /// page fetched ahead), whose caller asks again through `authorized` if it fails.
+    pub async fn access_token(&self) -> Option<String> {
+        self.tokens.lock().await.access.clone()
+    }
+
     /// The refresh token, for logout.
     pub async fn refresh_token(&self) -> String {
         self.tokens.lock().await.refresh.clone()
