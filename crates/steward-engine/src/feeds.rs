@@ -56,34 +56,37 @@ fn write_batch_now(done: i64, pending: usize, last_page: bool) -> bool {
 impl Active {
     /// Pulls one feed from the cache's cursor to its end: pages in order, each batch
     /// written with its cursor, progress reported while the collection downloads for the
-    /// first time, and news announced afterwards. Each next page is asked for as soon as
-    /// the current one arrives, on a task of its own: the server computes it and the
-    /// runtime decodes it while this page is mapped and written, so a long download costs
-    /// about the server's time rather than the server's plus the cache's
-    /// (bench/src/bin/bootstrap.rs).
+    /// first time, and news announced afterwards. After the first page, a task of its own
+    /// fetches and decodes the following ones while this loop maps and writes them, up to
+    /// two batches ahead, so a long download costs about the server's time rather than
+    /// the server's plus the cache's (bench/src/bin/bootstrap.rs).
     pub(crate) async fn pull_feed<F: Feed>(&self) -> Result<(), RoundError> {
         let mut cursor = self.store.cursor(F::COLLECTION).await.map_err(storage)?;
         let bootstrapping = cursor.is_none();
         let mut done: i64 = 0;
         let mut total: Option<i64> = None;
         let mut pending: Vec<F::Record> = Vec::new();
-        let mut ahead: Option<PageAhead<F::Wire>> = None;
+        let mut ahead: Option<PagesAhead<F::Wire>> = None;
         loop {
-            let page = match ahead.take() {
-                Some(mut next) => match (&mut next.0).await {
-                    Ok(Ok(page)) => page,
-                    // A 401, a network error, anything: ask again the usual way, which
-                    // refreshes the session and maps the error.
-                    _ => self.feed_page::<F>(cursor.clone()).await?,
-                },
-                None => self.feed_page::<F>(cursor.clone()).await?,
+            let fetched = match ahead.as_mut() {
+                Some(pages) => pages.next().await,
+                None => None,
+            };
+            let page = match fetched {
+                Some(page) => page,
+                // Nothing fetched ahead, or a 401, a network error, anything: ask for
+                // this page the usual way, which refreshes the session and maps the error.
+                None => {
+                    ahead = None;
+                    self.feed_page::<F>(cursor.clone()).await?
+                }
             };
             if page.results.is_empty() {
                 break;
             }
             let last_page = !page.has_more || page.next_cursor.is_none();
-            if !last_page {
-                ahead = self.page_ahead::<F>(page.next_cursor.clone()).await;
+            if !last_page && ahead.is_none() {
+                ahead = self.pages_ahead::<F>(page.next_cursor.clone()).await;
             }
             pending.extend(page.results.iter().map(F::record));
             total = page.total.or(total);
@@ -115,22 +118,42 @@ impl Active {
         Ok(())
     }
 
-    /// Starts fetching the page after `cursor` on a task of its own, with the access
-    /// token held now (none held: nothing is started, and the page is asked for in turn).
-    async fn page_ahead<F: Feed>(&self, cursor: Option<String>) -> Option<PageAhead<F::Wire>> {
+    /// Starts fetching the pages from `cursor` on, one after another, on a task of its
+    /// own with the access token held now (none held: nothing is started, and pages are
+    /// asked for in turn). It stays at most `PAGES_AHEAD` pages ahead of the writer, and
+    /// stops at the feed's last page or its first failure.
+    async fn pages_ahead<F: Feed>(&self, cursor: Option<String>) -> Option<PagesAhead<F::Wire>> {
         let access = self.session.access_token().await?;
         let client = self.session.client.clone();
-        Some(PageAhead(tokio::spawn(async move {
-            client
-                .feed_page(
-                    &access,
-                    F::COLLECTION,
-                    F::CURSOR_PARAM,
-                    cursor.as_deref(),
-                    PAGE_SIZE,
-                )
-                .await
-        })))
+        let (sender, pages) = tokio::sync::mpsc::channel(PAGES_AHEAD);
+        let task = tokio::spawn(async move {
+            let mut cursor = cursor;
+            loop {
+                let page = client
+                    .feed_page(
+                        &access,
+                        F::COLLECTION,
+                        F::CURSOR_PARAM,
+                        cursor.as_deref(),
+                        PAGE_SIZE,
+                    )
+                    .await;
+                let next = match &page {
+                    Ok(page) if page.has_more && !page.results.is_empty() => {
+                        page.next_cursor.clone()
+                    }
+                    _ => None,
+                };
+                if sender.send(page).await.is_err() {
+                    return;
+                }
+                match next {
+                    Some(next) => cursor = Some(next),
+                    None => return,
+                }
+            }
+        });
+        Some(PagesAhead { pages, task })
     }
 
     /// One page of `F`'s feed after `cursor`.
@@ -159,12 +182,27 @@ impl Active {
     }
 }
 
-/// A page being fetched ahead; dropped unread (an error, a stop), its request is aborted.
-struct PageAhead<T>(tokio::task::JoinHandle<Result<Page<T>, steward_client::ClientError>>);
+/// How many pages the fetching task may hold ahead of the writer: two catch-up batches,
+/// so the server keeps working through a batch's commit (about 20 MB of audit events).
+const PAGES_AHEAD: usize = 2 * steward_store::CATCH_UP_BATCH_ROWS / PAGE_SIZE as usize;
 
-impl<T> Drop for PageAhead<T> {
+/// Pages fetched ahead of the writer by a task of their own (`Active::pages_ahead`).
+/// Dropped (an error, a stop, the feed's end), the task and its request are aborted.
+struct PagesAhead<T> {
+    pages: tokio::sync::mpsc::Receiver<Result<Page<T>, steward_client::ClientError>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl<T> PagesAhead<T> {
+    /// The next page, or None when the task failed or ended: the caller asks in turn.
+    async fn next(&mut self) -> Option<Page<T>> {
+        self.pages.recv().await?.ok()
+    }
+}
+
+impl<T> Drop for PagesAhead<T> {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
     }
 }
 

@@ -237,16 +237,11 @@ impl Active {
             }
         };
         self.refresh_counts().await;
-        let downloaded = self.status().await.bootstrap.is_some();
         self.update_status(|status| {
             status.syncing = false;
             status.bootstrap = None;
         })
         .await;
-        if downloaded {
-            // A first download filled the cache's page caches; the app goes on with far less.
-            self.store.release_memory().await;
-        }
         outcome
     }
 

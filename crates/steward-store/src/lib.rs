@@ -188,25 +188,6 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Gives back the memory a large download left in the connections' page caches
-    /// (`CACHE_KIB` each, filled while catching up): every idle connection frees the pages
-    /// it holds (PRAGMA shrink_memory). The caches grow again as far as later work uses
-    /// them. A connection in use keeps its cache.
-    pub async fn release_memory(&self) {
-        let mut idle = Vec::new();
-        while let Some(connection) = self.pool.try_acquire() {
-            idle.push(connection);
-        }
-        for connection in &mut idle {
-            if let Err(error) = sqlx::query("PRAGMA shrink_memory")
-                .execute(&mut **connection)
-                .await
-            {
-                tracing::debug!(%error, "a cache connection kept its page cache");
-            }
-        }
-    }
-
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
     }
