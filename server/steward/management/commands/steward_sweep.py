@@ -22,10 +22,10 @@ import threading
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections, transaction
+from django.db import connections
 
 from steward.accounts.adapter import get_adapter
-from steward.accounts.sync import refresh_account
+from steward.accounts.sync import refresh_accounts
 from steward.idempotency import purge_expired_records
 from steward.jobs.backends import all_backends
 from steward.services.accounts import end_all_expired_suspensions
@@ -89,11 +89,8 @@ class Command(BaseCommand):
         reconciled = sum(backend.reconcile() for backend in all_backends().values())
         refreshed = 0
         if not skip_accounts:
-            adapter = get_adapter()
-            for user in adapter.user_model()._base_manager.iterator(chunk_size=2000):
-                with transaction.atomic():
-                    refresh_account(user)
-                refreshed += 1
+            users = get_adapter().user_model()._base_manager.iterator(chunk_size=2000)
+            refreshed = refresh_accounts(users)
         purged = purge_expired_records()
         forgotten = purge_quiet_records()
         self.stdout.write(
