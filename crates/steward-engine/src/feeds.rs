@@ -84,7 +84,7 @@ impl Active {
             if page.results.is_empty() {
                 break;
             }
-            let last_page = !page.has_more || page.next_cursor.is_none();
+            let last_page = cursor_after(&page).is_none();
             if !last_page && ahead.is_none() {
                 ahead = self.pages_ahead::<F>(page.next_cursor.clone()).await;
             }
@@ -129,21 +129,8 @@ impl Active {
         let task = tokio::spawn(async move {
             let mut cursor = cursor;
             loop {
-                let page = client
-                    .feed_page(
-                        &access,
-                        F::COLLECTION,
-                        F::CURSOR_PARAM,
-                        cursor.as_deref(),
-                        PAGE_SIZE,
-                    )
-                    .await;
-                let next = match &page {
-                    Ok(page) if page.has_more && !page.results.is_empty() => {
-                        page.next_cursor.clone()
-                    }
-                    _ => None,
-                };
+                let page = fetch_page::<F>(&client, &access, cursor.as_deref()).await;
+                let next = page.as_ref().ok().and_then(cursor_after).map(str::to_owned);
                 if sender.send(page).await.is_err() {
                     return;
                 }
@@ -165,21 +152,32 @@ impl Active {
         self.session
             .authorized(|access| {
                 let cursor = cursor.clone();
-                async move {
-                    client
-                        .feed_page(
-                            &access,
-                            F::COLLECTION,
-                            F::CURSOR_PARAM,
-                            cursor.as_deref(),
-                            PAGE_SIZE,
-                        )
-                        .await
-                }
+                async move { fetch_page::<F>(client, &access, cursor.as_deref()).await }
             })
             .await
             .map_err(round_error)
     }
+}
+
+/// The cursor of the page after `page`, if one follows: the rule both the writing loop
+/// and the fetching task end a feed by.
+fn cursor_after<T>(page: &Page<T>) -> Option<&str> {
+    match page.next_cursor.as_deref() {
+        Some(next) if page.has_more && !page.results.is_empty() => Some(next),
+        _ => None,
+    }
+}
+
+/// One page of `F`'s feed after `cursor`, asked with `access`: the one request both the
+/// session's way (`Active::feed_page`) and the fetching task (`Active::pages_ahead`) make.
+async fn fetch_page<F: Feed>(
+    client: &steward_client::Client,
+    access: &str,
+    cursor: Option<&str>,
+) -> Result<Page<F::Wire>, steward_client::ClientError> {
+    client
+        .feed_page(access, F::COLLECTION, F::CURSOR_PARAM, cursor, PAGE_SIZE)
+        .await
 }
 
 /// How many pages the fetching task may hold ahead of the writer: two catch-up batches,
