@@ -55,22 +55,21 @@ def refresh_account(user, now=None) -> Account:
     adapter = get_adapter()
     key = adapter.key(user)
     view = adapter.describe(user)
-    fields = account_fields(view)
     account = Account.objects.filter(user_key=key).first()
     if account is None:
         try:
             with transaction.atomic():
                 status = account_status(False, view.is_active, None)
-                return Account.objects.create(user_key=key, status=status, updated_at=now, **fields)
+                return Account.objects.create(
+                    user_key=key, status=status, updated_at=now, **account_fields(view)
+                )
         except IntegrityError:
             account = Account.objects.get(user_key=key)
     suspension = open_suspension(account)
     if suspension is not None and view.is_active:
         end_suspension(suspension, Suspension.EndReason.REACTIVATED_IN_PRODUCT, None, now)
         suspension = None
-    fields["status"] = account_status(False, view.is_active, suspension)
-    fields["suspended_until"] = suspension.ends_at if suspension else None
-    changed = {name: value for name, value in fields.items() if getattr(account, name) != value}
+    changed = _changed_fields(account, view, suspension)
     if changed:
         Account.objects.filter(pk=account.pk).update(updated_at=now, **changed)
         account.refresh_from_db()
@@ -109,20 +108,24 @@ def _refresh_chunk(adapter, users, now) -> int:
         suspended[suspension.account_id] = suspension  # the newest open one wins
     for user, key, view in zip(users, keys, views, strict=True):
         account = accounts.get(key)
-        if account is not None and not _differs(account, view, suspended.get(account.pk)):
-            continue
+        if account is not None:
+            suspension = suspended.get(account.pk)
+            # A user active again under a suspension was reactivated in the product:
+            # refresh_account ends the suspension.
+            reactivated = suspension is not None and view.is_active
+            if not reactivated and not _changed_fields(account, view, suspension):
+                continue
         with transaction.atomic():
             refresh_account(user, now)
     return len(users)
 
 
-def _differs(account, view, suspension) -> bool:
-    if suspension is not None and view.is_active:
-        return True  # reactivated in the product: refresh_account ends the suspension
+def _changed_fields(account, view, suspension) -> dict:
+    """What the Account row shows that differs from its user's view and open suspension."""
     fields = account_fields(view)
     fields["status"] = account_status(False, view.is_active, suspension)
     fields["suspended_until"] = suspension.ends_at if suspension else None
-    return any(getattr(account, name) != value for name, value in fields.items())
+    return {name: value for name, value in fields.items() if getattr(account, name) != value}
 
 
 def account_for(user) -> Account:
