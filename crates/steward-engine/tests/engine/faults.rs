@@ -23,7 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::proxy::exchange;
 use crate::server::{PASSWORD, TestServer, decide_events, repo_root};
-use crate::{TestResult, fullest_queue, keychain_service, open_engine_with};
+use crate::{TestResult, cache_file, fullest_queue, keychain_service, open_engine_with};
 
 /// What the proxy does to one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -512,22 +512,6 @@ async fn decide_in_a_child_and_kill(
         applied,
         rows_in_flight,
     })
-}
-
-/// The one cache under `data` (profiles/<profile>/<server>/<user>.sqlite3).
-fn cache_file(data: &Path) -> Option<PathBuf> {
-    let mut folders = vec![data.join("profiles")];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).ok()?.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "sqlite3") {
-                return Some(path);
-            }
-        }
-    }
-    None
 }
 
 /// The app that dies: opens the engine on the matrix's data directory, queues the

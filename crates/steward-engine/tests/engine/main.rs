@@ -4,6 +4,7 @@
 //! provides one (gnome-keyring in a private D-Bus session), as CI does.
 
 mod batches;
+mod download;
 mod faults;
 mod images;
 mod live;
@@ -124,6 +125,22 @@ pub fn secret_tool_lookup(service: &str, user: &str) -> Option<String> {
 }
 
 /// Every file under `dir`, read as bytes, searched for `needle`.
+/// The one cache under `data` (profiles/<profile>/<server>/<user>.sqlite3).
+pub fn cache_file(data: &Path) -> Option<std::path::PathBuf> {
+    let mut folders = vec![data.join("profiles")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).ok()?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "sqlite3") {
+                return Some(path);
+            }
+        }
+    }
+    None
+}
+
 pub fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
     let mut hits = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
